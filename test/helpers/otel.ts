@@ -1,0 +1,136 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { createRequire } from 'node:module';
+import { context, trace } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import { AerospikeInstrumentation } from '../../src';
+import type { AerospikeInstrumentationConfig } from '../../src';
+
+const require = createRequire(import.meta.url);
+
+/** A reader collected on demand by the tests. */
+class TestMetricReader extends MetricReader {
+  constructor() {
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+    });
+  }
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+export interface Telemetry {
+  instrumentation: AerospikeInstrumentation;
+  /** The `aerospike` module, loaded after the instrumentation. */
+  Aerospike: any;
+  tracerProvider: TracerProvider;
+  meterProvider: MeterProvider;
+  /** Finished spans, oldest first. */
+  spans(): ReadableSpan[];
+  /** Spans of this instrumentation only (not the tests' own parents). */
+  aerospikeSpans(): ReadableSpan[];
+  resetSpans(): void;
+  /** Collects metrics and returns one by name. */
+  metric(name: string): Promise<MetricData | undefined>;
+  /** A parent span for a test, with the tracer of the test provider. */
+  startParent(name?: string): Span;
+}
+
+let contextManagerSet = false;
+
+/**
+ * Registers the SDK pieces the tests read from and creates the
+ * instrumentation BEFORE `aerospike` is loaded, as an application would.
+ */
+export function setupTelemetry(
+  config: AerospikeInstrumentationConfig = {}
+): Telemetry {
+  if (!contextManagerSet) {
+    context.setGlobalContextManager(
+      new AsyncLocalStorageContextManager().enable()
+    );
+    contextManagerSet = true;
+  }
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  trace.setGlobalTracerProvider(tracerProvider);
+  const reader = new TestMetricReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+
+  const instrumentation = new AerospikeInstrumentation(config);
+  instrumentation.setTracerProvider(tracerProvider);
+  instrumentation.setMeterProvider(meterProvider);
+  const Aerospike = require('aerospike');
+  const testTracer = tracerProvider.getTracer('test');
+
+  return {
+    instrumentation,
+    Aerospike,
+    tracerProvider,
+    meterProvider,
+    spans: () => exporter.getFinishedSpans(),
+    aerospikeSpans: () =>
+      exporter
+        .getFinishedSpans()
+        .filter(
+          s =>
+            s.instrumentationScope.name === instrumentation.instrumentationName
+        ),
+    resetSpans: () => exporter.reset(),
+    async metric(name: string) {
+      const { resourceMetrics } = await reader.collect();
+      for (const scope of resourceMetrics.scopeMetrics) {
+        const found = scope.metrics.find(m => m.descriptor.name === name);
+        if (found) return found;
+      }
+      return undefined;
+    },
+    startParent: (name = 'parent') => testTracer.startSpan(name),
+  };
+}
+
+export type { DataPoint, InMemoryMetricExporter };
+
+/** Quiet client config for the tests. */
+export function clientConfig(hosts: string, extra: object = {}) {
+  return {
+    hosts,
+    log: { level: -1 },
+    ...extra,
+  };
+}
+
+/** Waits until `check` passes, for spans that end after a callback. */
+export async function eventually(
+  check: () => void,
+  timeoutMs = 5000
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+  }
+}
