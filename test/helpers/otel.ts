@@ -78,7 +78,8 @@ export function setupTelemetry(
   const instrumentation = new AerospikeInstrumentation(config);
   instrumentation.setTracerProvider(tracerProvider);
   instrumentation.setMeterProvider(meterProvider);
-  const Aerospike = require('aerospike');
+  // The version matrix points AEROSPIKE_MODULE at another installed copy.
+  const Aerospike = require(process.env.AEROSPIKE_MODULE || 'aerospike');
   const testTracer = tracerProvider.getTracer('test');
 
   return {
