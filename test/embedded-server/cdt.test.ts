@@ -2,7 +2,9 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Aerospike from 'aerospike';
+import { startBackend, uniqueName, type Backend } from '../helpers/backend.ts';
 import { applyCdtOp, decodeCdtPayload } from '../server/engine/cdt.ts';
 import { getListOrder } from '../server/codec/msgpack.ts';
 import { AsDouble, AsMap, type Value } from '../server/codec/values.ts';
@@ -388,5 +390,180 @@ describe('cdt map operations', () => {
     const inner = (out.binValue as AsMap).entries[0][1] as AsMap;
     expect(inner.entries).toEqual([['a', 1]]);
     expect(codeOf(() => modify(P.mapCtxPut, new AsMap()))).toBe(26);
+  });
+});
+
+describe('cdt operations through the real client', () => {
+  const { Key, lists, maps, status } = Aerospike;
+  const set = uniqueName('cdt');
+  const key = (k: string) => new Key('test', set, k);
+  let backend: Backend;
+  let client: any;
+
+  beforeAll(async () => {
+    backend = await startBackend();
+    client = await Aerospike.connect({
+      hosts: backend.hosts,
+      log: { level: -1 },
+    });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await backend?.close();
+  });
+
+  const errCode = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (e) {
+      return (e as { code: number }).code;
+    }
+    return undefined;
+  };
+
+  it('list append / append-items return the new size', async () => {
+    const k = key('list-append');
+    let rec = await client.operate(k, [lists.append('l', 1)]);
+    expect(rec.bins.l).toBe(1);
+    rec = await client.operate(k, [lists.appendItems('l', ['a', 2.5])]);
+    expect(rec.bins.l).toBe(3);
+    rec = await client.operate(k, [lists.insert('l', 0, 'first')]);
+    expect(rec.bins.l).toBe(4);
+    expect((await client.get(k)).bins.l).toEqual(['first', 1, 'a', 2.5]);
+  });
+
+  it('list reads: get, getRange, size, by-value / by-rank', async () => {
+    const k = key('list-read');
+    await client.put(k, { l: [5, 3, 9, 3] });
+    const rec = await client.operate(k, [
+      lists.get('l', -1),
+      lists.getRange('l', 1, 2),
+      lists.size('l'),
+    ]);
+    // Several results for one bin: the client keeps the last one.
+    expect(rec.bins.l).toBe(4);
+    expect((await client.operate(k, [lists.get('l', 0)])).bins.l).toBe(5);
+    expect(
+      (await client.operate(k, [lists.getRange('l', 1, 2)])).bins.l
+    ).toEqual([3, 9]);
+    expect(
+      (
+        await client.operate(k, [
+          lists.getByValue('l', 3, lists.returnType.INDEX),
+        ])
+      ).bins.l
+    ).toEqual([1, 3]);
+    expect(
+      (
+        await client.operate(k, [
+          lists.getByRankRange('l', 0, 2, lists.returnType.VALUE),
+        ])
+      ).bins.l
+    ).toEqual([3, 3]);
+    expect(
+      (
+        await client.operate(k, [
+          lists.getByIndex('l', 2, lists.returnType.VALUE),
+        ])
+      ).bins.l
+    ).toBe(9);
+  });
+
+  it('list modifies: pop, remove, set, increment, clear', async () => {
+    const k = key('list-modify');
+    await client.put(k, { l: [1, 2, 3, 4] });
+    expect((await client.operate(k, [lists.pop('l', 0)])).bins.l).toBe(1);
+    expect(
+      (await client.operate(k, [lists.popRange('l', 0, 2)])).bins.l
+    ).toEqual([2, 3]);
+    await client.operate(k, [lists.appendItems('l', [5, 6])]);
+    expect((await client.operate(k, [lists.remove('l', 0)])).bins.l).toBe(1);
+    await client.operate(k, [lists.set('l', 0, 50)]);
+    expect((await client.operate(k, [lists.increment('l', 0, 5)])).bins.l).toBe(
+      55
+    );
+    expect(
+      (
+        await client.operate(k, [
+          lists.removeByValue('l', 6, lists.returnType.COUNT),
+        ])
+      ).bins.l
+    ).toBe(1);
+    expect((await client.get(k)).bins.l).toEqual([55]);
+    await client.operate(k, [lists.clear('l')]);
+    expect((await client.get(k)).bins.l).toEqual([]);
+  });
+
+  it('list errors carry the server codes', async () => {
+    const k = key('list-errors');
+    await client.put(k, { s: 'text', l: [1] });
+    expect(await errCode(client.operate(k, [lists.append('s', 1)]))).toBe(
+      status.ERR_BIN_INCOMPATIBLE_TYPE
+    );
+    expect(await errCode(client.operate(k, [lists.get('l', 5)]))).toBe(
+      status.ERR_OP_NOT_APPLICABLE
+    );
+  });
+
+  it('map put / put-items return the size; get-by-key returns the value', async () => {
+    const k = key('map');
+    let rec = await client.operate(k, [maps.put('m', 'a', 1)]);
+    expect(rec.bins.m).toBe(1);
+    rec = await client.operate(k, [maps.putItems('m', { b: 2, c: 'x' })]);
+    expect(rec.bins.m).toBe(3);
+    rec = await client.operate(k, [
+      maps.getByKey('m', 'b', maps.returnType.VALUE),
+    ]);
+    expect(rec.bins.m).toBe(2);
+    rec = await client.operate(k, [
+      maps.getByKey('m', 'zz', maps.returnType.VALUE),
+    ]);
+    expect(rec.bins.m).toBe(null);
+    rec = await client.operate(k, [maps.increment('m', 'a', 10)]);
+    expect(rec.bins.m).toBe(11);
+    rec = await client.operate(k, [maps.size('m')]);
+    expect(rec.bins.m).toBe(3);
+    rec = await client.operate(k, [
+      maps.removeByKey('m', 'c', maps.returnType.VALUE),
+    ]);
+    expect(rec.bins.m).toBe('x');
+    expect((await client.get(k)).bins.m).toEqual({ a: 11, b: 2 });
+    rec = await client.operate(k, [
+      maps.getByKeyRange('m', 'a', 'b', maps.returnType.KEY),
+    ]);
+    expect(rec.bins.m).toEqual(['a']);
+    rec = await client.operate(k, [maps.clear('m')]);
+    expect(rec.bins.m).toBe(null);
+    expect((await client.get(k)).bins.m).toEqual({});
+  });
+
+  it('map write modes answer element errors', async () => {
+    const k = key('map-modes');
+    await client.put(k, { m: { a: 1 } });
+    expect(
+      await errCode(
+        client.operate(k, [
+          maps.put('m', 'a', 2, { writeFlags: maps.writeFlags.CREATE_ONLY }),
+        ])
+      )
+    ).toBe(status.ERR_FAIL_ELEMENT_EXISTS);
+    expect(
+      await errCode(
+        client.operate(k, [
+          maps.put('m', 'z', 2, { writeFlags: maps.writeFlags.UPDATE_ONLY }),
+        ])
+      )
+    ).toBe(status.ERR_FAIL_ELEMENT_NOT_FOUND);
+  });
+
+  it('ops inside a context', async () => {
+    const k = key('ctx');
+    await client.put(k, { m: { inner: [1, 2] } });
+    const rec = await client.operate(k, [
+      lists.append('m', 3).withContext((ctx: any) => ctx.addMapKey('inner')),
+    ]);
+    expect(rec.bins.m).toBe(3);
+    expect((await client.get(k)).bins.m).toEqual({ inner: [1, 2, 3] });
   });
 });
