@@ -9,6 +9,8 @@ import {
   OutBuffer,
   findField,
   type AsMsg,
+  type MsgField,
+  type MsgOp,
 } from '../codec/message.ts';
 import { decodeParticle } from '../codec/particles.ts';
 import type { CommandKind, FaultAction } from '../faults/faults.ts';
@@ -162,16 +164,34 @@ export function errorReply(
   return codeReply(ResultCode.SERVER_ERROR, last);
 }
 
-/** Builds the KeyRequest of a single-record message (or throws). */
-export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
+/** The header attributes a key command takes from its message or entry. */
+export interface KeyAttrs {
+  info1: number;
+  info2: number;
+  info3: number;
+  generation: number;
+  recordTtl: number;
+}
+
+/**
+ * Builds a KeyRequest from a command's fields and attributes (a whole
+ * message, or a batch entry with its own digest). Throws ServerError.
+ */
+export function buildKeyRequest(
+  ctx: ServerContext,
+  fields: MsgField[],
+  attrs: KeyAttrs,
+  ops: MsgOp[],
+  digestOverride?: Buffer
+): KeyRequest {
   let nsName: string | undefined;
   let setName = '';
-  let digest: Buffer | undefined;
+  let digest = digestOverride;
   let keyField: Buffer | undefined;
   let udfModule: string | undefined;
   let udfFn: string | undefined;
   let udfArgs: Buffer | undefined;
-  for (const f of msg.fields) {
+  for (const f of fields) {
     switch (f.type) {
       case FieldType.NAMESPACE:
         nsName = f.data.toString('utf8');
@@ -180,7 +200,7 @@ export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
         setName = f.data.toString('utf8');
         break;
       case FieldType.DIGEST:
-        digest = f.data;
+        if (digestOverride === undefined) digest = f.data;
         break;
       case FieldType.KEY:
         keyField = f.data;
@@ -194,9 +214,6 @@ export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
       case FieldType.UDF_ARGLIST:
         udfArgs = f.data;
         break;
-      case FieldType.UDF_OP:
-      case FieldType.SOCKET_TIMEOUT:
-        break;
       case FieldType.FILTER_EXP:
         ctx.log('unsupported field FILTER_EXP (43): filter expressions');
         throw new ServerError(
@@ -204,8 +221,8 @@ export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
           'filter expressions are not supported'
         );
       default:
-        // Fields we do not know (e.g. transaction fields) are ignored like
-        // a real server ignores fields it does not need.
+        // Other fields (timeouts, UDF op, transaction ids) change nothing
+        // for a single in-memory node.
         break;
     }
   }
@@ -225,14 +242,16 @@ export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
   return {
     ns,
     setName,
+    // Copies: the request buffer is reused by the socket layer, records
+    // outlive it.
     digest: Buffer.from(digest),
     keyField: keyField === undefined ? undefined : Buffer.from(keyField),
-    info1: msg.info1,
-    info2: msg.info2,
-    info3: msg.info3,
-    generation: msg.generation,
-    recordTtl: msg.recordTtl,
-    ops: msg.ops,
+    info1: attrs.info1,
+    info2: attrs.info2,
+    info3: attrs.info3,
+    generation: attrs.generation,
+    recordTtl: attrs.recordTtl,
+    ops,
     udf:
       udfFn === undefined
         ? undefined
@@ -241,7 +260,7 @@ export function keyRequestOf(ctx: ServerContext, msg: AsMsg): KeyRequest {
 }
 
 function handleKeyMessage(ctx: ServerContext, msg: AsMsg): Buffer {
-  const req = keyRequestOf(ctx, msg);
+  const req = buildKeyRequest(ctx, msg.fields, msg, msg.ops);
   const res = executeKey(ctx, req);
   const out = new OutBuffer(
     res.bins !== undefined && !Array.isArray(res.bins) && res.bins.wire

@@ -60,8 +60,11 @@ function fail(code: number): KeyResult {
 /** Runs one key command against the store. Throws ServerError on bad input. */
 export function executeKey(ctx: ServerContext, req: KeyRequest): KeyResult {
   if (req.udf !== undefined) return executeUdf(ctx, req);
+  // remove() sends WRITE|DELETE without ops; operate's delete is an op.
+  if ((req.info2 & Info2.DELETE) !== 0 && req.ops.length === 0) {
+    return executeDelete(req);
+  }
   if ((req.info2 & Info2.WRITE) !== 0) return executeWrite(ctx, req);
-  if ((req.info2 & Info2.DELETE) !== 0) return executeDelete(req);
   return executeRead(ctx, req);
 }
 
