@@ -156,6 +156,10 @@ describe('cdt list operations', () => {
     const again = modify(P.append1, created.binValue);
     expect(again.binValue).toEqual([1, 5]);
     expect(codeOf(() => modify(P.appendOrderedUnique, [5]))).toBe(24);
+    // [1, 5, 0, 5]: order 0 (unordered), flags ADD_UNIQUE | NO_FAIL.
+    expect(
+      getListOrder(modify(P.appendUniqueNoFail, undefined).binValue as Value[])
+    ).toBe(0);
     expect(modify(P.appendUniqueNoFail, [5])).toEqual({
       binValue: [5],
       result: 1,
@@ -555,6 +559,19 @@ describe('cdt operations through the real client', () => {
         ])
       )
     ).toBe(status.ERR_FAIL_ELEMENT_NOT_FOUND);
+  });
+
+  it('ordered lists and maps keep their order on the wire', async () => {
+    const k = key('ordered');
+    const policy = { order: lists.order.ORDERED };
+    await client.operate(k, [lists.appendItems('l', [3, 1, 2], policy)]);
+    await client.operate(k, [lists.append('l', 0)]);
+    await client.operate(k, [
+      maps.putItems('m', { b: 1, a: 2 }, { order: maps.order.KEY_ORDERED }),
+    ]);
+    const { bins } = await client.get(k);
+    expect(bins.l).toEqual([0, 1, 2, 3]);
+    expect(Object.keys(bins.m)).toEqual(['a', 'b']);
   });
 
   it('ops inside a context', async () => {

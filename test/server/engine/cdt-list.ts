@@ -540,10 +540,12 @@ export function applyListOp(
       return { value: undefined, result: null };
     }
     let order = 0;
+    // append / append-items: [value, order, flags]; increment:
+    // [index, delta, order, flags].
     if (code === ListOp.APPEND || code === ListOp.APPEND_ITEMS) {
-      order = args.int(2, 0);
+      order = args.int(1, 0);
     } else if (code === ListOp.INCREMENT) {
-      order = args.int(3, 0);
+      order = args.int(2, 0);
     }
     list = newList([], order & 1);
   }
