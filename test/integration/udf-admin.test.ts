@@ -1,0 +1,188 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startBackend, uniqueName } from '../helpers/backend.ts';
+import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+
+const telemetry = setupTelemetry();
+const { Aerospike } = telemetry;
+const set = uniqueName('udf');
+const moduleName = uniqueName('otel_udf').replace(/-/g, '_');
+const udfDir = mkdtempSync(join(tmpdir(), 'otel-aerospike-udf-'));
+const udfFile = join(udfDir, `${moduleName}.lua`);
+
+// A small record UDF module written for these tests.
+writeFileSync(
+  udfFile,
+  `
+function echo(rec, value)
+  return value
+end
+
+function set_bin(rec, bin, value)
+  rec[bin] = value
+  if aerospike:exists(rec) then
+    aerospike:update(rec)
+  else
+    aerospike:create(rec)
+  end
+  return value
+end
+
+function fail(rec, message)
+  error(message)
+end
+`
+);
+
+let backend: Awaited<ReturnType<typeof startBackend>>;
+let client: any;
+
+beforeAll(async () => {
+  backend = await startBackend();
+  client = await Aerospike.connect(clientConfig(backend.hosts));
+  for (let i = 0; i < 3; i++) await client.put(key(`r${i}`), { i });
+});
+
+afterAll(async () => {
+  await client?.udfRemove(`${moduleName}.lua`).catch(() => {});
+  await client?.close();
+  await backend?.close();
+});
+
+beforeEach(() => {
+  telemetry.instrumentation.setConfig({});
+  telemetry.resetSpans();
+});
+
+function key(id: string) {
+  return new Aerospike.Key('test', set, id);
+}
+
+function spanNames(): string[] {
+  return telemetry.aerospikeSpans().map(s => s.name);
+}
+
+function onlySpan(): ReadableSpan {
+  const spans = telemetry.aerospikeSpans();
+  expect(spans.map(s => s.name)).toHaveLength(1);
+  return spans[0];
+}
+
+describe('UDF', () => {
+  it('traces udfRegister and the job it returns', async () => {
+    const job = await client.udfRegister(udfFile);
+    await job.wait(50);
+    const [span] = telemetry.aerospikeSpans();
+    expect(span.name).toBe('UDF REGISTER');
+    expect(span.attributes['db.operation.name']).toBe('UDF REGISTER');
+    // Job.wait polls info: not traced by default.
+    expect(spanNames()).toEqual(['UDF REGISTER']);
+  });
+
+  it('traces apply with the stored procedure name, not its arguments', async () => {
+    const result = await client.apply(key('r0'), {
+      module: moduleName,
+      funcname: 'echo',
+      args: ['secret-argument'],
+    });
+    expect(result).toBe('secret-argument');
+    const span = onlySpan();
+    expect(span.name).toBe(`APPLY test.${set}`);
+    expect(span.attributes['db.stored_procedure.name']).toBe(
+      `${moduleName}.echo`
+    );
+    expect(JSON.stringify(span.attributes)).not.toContain('secret-argument');
+  });
+
+  it('marks a failing UDF as an error', async () => {
+    const error = await client
+      .apply(key('r0'), {
+        module: moduleName,
+        funcname: 'fail',
+        args: ['lua says no'],
+      })
+      .catch((e: any) => e);
+    expect(error.code).toBe(Aerospike.status.ERR_UDF);
+    const span = onlySpan();
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('ERR_UDF');
+    expect(span.attributes['db.response.status_code']).toBe('100');
+  });
+
+  it('traces batchApply', async () => {
+    const results = await client.batchApply([key('r0'), key('r1')], {
+      module: moduleName,
+      funcname: 'set_bin',
+      args: ['tag', 'x'],
+    });
+    expect(results.map((r: any) => r.status)).toEqual([0, 0]);
+    const span = onlySpan();
+    expect(span.name).toBe(`BATCH APPLY test.${set}`);
+    expect(span.attributes['db.stored_procedure.name']).toBe(
+      `${moduleName}.set_bin`
+    );
+    expect(span.attributes['db.operation.batch.size']).toBe(2);
+  });
+
+  it('traces a background scan with a UDF as SCAN APPLY', async () => {
+    const scan = client.scan('test', set);
+    const job = await scan.background(moduleName, 'set_bin', ['bg', 1]);
+    await job.wait(20);
+    const span = telemetry
+      .aerospikeSpans()
+      .find(s => s.name === `SCAN APPLY test.${set}`);
+    expect(span?.attributes['db.stored_procedure.name']).toBe(
+      `${moduleName}.set_bin`
+    );
+  });
+});
+
+describe('admin operations', () => {
+  it('traces createIndex variants as one CREATE INDEX span and indexRemove as DROP INDEX', async () => {
+    const index = uniqueName('idx').replace(/-/g, '_');
+    const job = await client.createStringIndex({
+      ns: 'test',
+      set,
+      bin: 'name',
+      index,
+    });
+    await job.wait(20);
+    expect(spanNames()).toEqual([`CREATE INDEX test.${set}`]);
+
+    telemetry.resetSpans();
+    await client.indexRemove('test', index);
+    const span = onlySpan();
+    expect(span.name).toBe('DROP INDEX test');
+    expect(span.attributes['db.namespace']).toBe('test');
+  });
+
+  it('traces truncate of a set', async () => {
+    const truncated = uniqueName('trunc');
+    await client.put(new Aerospike.Key('test', truncated, 'x'), { v: 1 });
+    telemetry.resetSpans();
+    await client.truncate('test', truncated, 0);
+    const span = onlySpan();
+    expect(span.name).toBe(`TRUNCATE test.${truncated}`);
+    expect(span.attributes['db.collection.name']).toBe(truncated);
+  });
+
+  it('traces udfRemove', async () => {
+    const other = `${moduleName}_rm.lua`;
+    const path = join(udfDir, other);
+    writeFileSync(path, 'function f(rec) return 1 end\n');
+    const job = await client.udfRegister(path);
+    await job.wait(20);
+    telemetry.resetSpans();
+    const removeJob = await client.udfRemove(other);
+    await removeJob?.wait?.(20);
+    expect(spanNames()[0]).toBe('UDF REMOVE');
+  });
+});
