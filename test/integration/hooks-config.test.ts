@@ -213,7 +213,31 @@ describe('disable and enable', () => {
   });
 });
 
-describe('synchronous throws', () => {
+describe('synchronous throws and bad arguments', () => {
+  it('records a synchronous TypeError from bad arguments and rethrows the same object', () => {
+    let thrown: unknown;
+    try {
+      client.createIndex(null);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    const [span] = telemetry.aerospikeSpans();
+    expect(span.name).toBe('CREATE INDEX');
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('TypeError');
+    expect(span.attributes['db.response.status_code']).toBeUndefined();
+    expect(span.status.message).toBe((thrown as Error).message);
+  });
+
+  it('records a TypeError the client rejects with for a bad key', async () => {
+    const error = await client.get(5).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    const [span] = telemetry.aerospikeSpans();
+    expect(span.name).toBe('GET');
+    expect(span.attributes['error.type']).toBe('TypeError');
+  });
+
   it('rethrows the same synchronous error and records it', async () => {
     const closed = new Aerospike.Client(clientConfig(backend.hosts));
     let thrown: unknown;
