@@ -47,9 +47,10 @@ function parseParams(s: string): Map<string, string> {
 }
 
 function infoCommand(ctx: ServerContext, line: string): string {
-  const colon = line.indexOf(':');
-  const cmd = colon < 0 ? line : line.slice(0, colon);
-  const params = colon < 0 ? '' : line.slice(colon + 1);
+  // `name:k=v;...` or `name/arg[/arg]` (namespace/NS, sindex/NS/NAME).
+  const m = /^([^:/]*)[:/]?(.*)$/s.exec(line)!;
+  const cmd = m[1];
+  const params = m[2];
   const nsNames = [...ctx.store.namespaces.keys()];
   switch (cmd) {
     case 'node':
@@ -189,6 +190,7 @@ function infoCommand(ctx: ServerContext, line: string): string {
     case 'racks':
       return nsNames.map(n => `ns=${n}:rack_0=${ctx.nodeName}`).join(';');
     default:
+      ctx.log(`unrecognized info command: ${line}`);
       return 'ERROR::unrecognized command';
   }
 }

@@ -12,7 +12,7 @@ export interface Job {
   ns: string;
   set: string;
   module: string;
-  status: 'done' | 'done(abandoned)';
+  status: string;
   recordsRead: number;
   recordsSucceeded: number;
   recordsFailed: number;

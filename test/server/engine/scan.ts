@@ -2,17 +2,417 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { AsMsg } from '../codec/message.ts';
+import {
+  FieldType,
+  Info1,
+  Info2,
+  Info3,
+  OpType,
+  OutBuffer,
+  type AsMsg,
+} from '../codec/message.ts';
+import { decodeParticle } from '../codec/particles.ts';
+import { AsMap, type Value } from '../codec/values.ts';
+import {
+  PARTITION_COUNT,
+  SindexType,
+  partitionOf,
+  type Namespace,
+  type StoredRecord,
+} from '../store/store.ts';
 import type { ServerContext } from './context.ts';
 import type { ReplySink, StreamLimits } from './dispatch.ts';
+import { recordFields, writeRecordMessage, type ReplyBin } from './encode.ts';
 import { ResultCode, ServerError } from './errors.ts';
+import { executeKey } from './record.ts';
+
+// Scans and secondary-index queries (partition-based, server >= 6 style):
+// records stream back in (partition, digest) order so that maxRecords and
+// the digest-array resume points give stable pagination.
+
+const FRAME_TARGET = 128 * 1024;
+
+/** UDF op field values. */
+const UDF_OP_AGGREGATE = 1;
+
+const COLLECTION_TYPES = ['DEFAULT', 'LIST', 'MAPKEYS', 'MAPVALUES'];
+
+interface RangeFilter {
+  bin: string;
+  particleType: number;
+  begin: Value;
+  end: Value;
+  collection: string;
+}
+
+interface ScanRequest {
+  nsName: string;
+  ns: Namespace;
+  set: string;
+  taskId: bigint;
+  /** Partitions to scan fully. */
+  full: Set<number>;
+  /** Partitions to resume after a digest. */
+  resume: Map<number, Buffer>;
+  maxRecords: number;
+  filter?: RangeFilter;
+  udf?: { module: string; fn: string; args: Buffer | undefined; op: number };
+}
+
+function parseRange(data: Buffer, collection: string): RangeFilter {
+  try {
+    let off = 0;
+    const count = data[off++];
+    if (count !== 1) {
+      throw new ServerError(
+        ResultCode.UNSUPPORTED_FEATURE,
+        `query with ${count} index ranges`
+      );
+    }
+    const nameLen = data[off++];
+    const bin = data.toString('utf8', off, off + nameLen);
+    off += nameLen;
+    const particleType = data[off++];
+    const beginLen = data.readUInt32BE(off);
+    off += 4;
+    const begin = decodeParticle(
+      particleType,
+      data.subarray(off, off + beginLen)
+    );
+    off += beginLen;
+    const endLen = data.readUInt32BE(off);
+    off += 4;
+    const end = decodeParticle(particleType, data.subarray(off, off + endLen));
+    return { bin, particleType, begin, end, collection };
+  } catch (err) {
+    if (err instanceof ServerError) throw err;
+    throw new ServerError(ResultCode.PARAMETER_ERROR, 'bad index range');
+  }
+}
+
+function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
+  let nsName: string | undefined;
+  let set = '';
+  let taskId = 0n;
+  let pids: Buffer | undefined;
+  let digests: Buffer | undefined;
+  let maxRecords = 0;
+  let range: Buffer | undefined;
+  let collection = 'DEFAULT';
+  let udfModule: string | undefined;
+  let udfFn: string | undefined;
+  let udfArgs: Buffer | undefined;
+  let udfOp = 0;
+  for (const f of msg.fields) {
+    switch (f.type) {
+      case FieldType.NAMESPACE:
+        nsName = f.data.toString('utf8');
+        break;
+      case FieldType.SET:
+        set = f.data.toString('utf8');
+        break;
+      case FieldType.TASK_ID:
+        if (f.data.length === 8) taskId = f.data.readBigUInt64BE(0);
+        break;
+      case FieldType.PID_ARRAY:
+        pids = f.data;
+        break;
+      case FieldType.DIGEST_ARRAY:
+        digests = f.data;
+        break;
+      case FieldType.MAX_RECORDS:
+        if (f.data.length === 8) maxRecords = Number(f.data.readBigUInt64BE(0));
+        break;
+      case FieldType.INDEX_RANGE:
+        range = f.data;
+        break;
+      case FieldType.INDEX_TYPE:
+        collection = COLLECTION_TYPES[f.data[0]] ?? 'DEFAULT';
+        break;
+      case FieldType.UDF_PACKAGE_NAME:
+        udfModule = f.data.toString('utf8');
+        break;
+      case FieldType.UDF_FUNCTION:
+        udfFn = f.data.toString('utf8');
+        break;
+      case FieldType.UDF_ARGLIST:
+        udfArgs = f.data;
+        break;
+      case FieldType.UDF_OP:
+        udfOp = f.data[0];
+        break;
+      case FieldType.INDEX_CONTEXT:
+      case FieldType.INDEX_EXPRESSION:
+        ctx.log(
+          `unsupported query field ${f.type}: index on context/expression`
+        );
+        throw new ServerError(
+          ResultCode.UNSUPPORTED_FEATURE,
+          'queries on context or expression indexes are not supported'
+        );
+      case FieldType.FILTER_EXP:
+        ctx.log('unsupported field FILTER_EXP (43): filter expressions');
+        throw new ServerError(
+          ResultCode.UNSUPPORTED_FEATURE,
+          'filter expressions are not supported'
+        );
+      default:
+        break;
+    }
+  }
+  if (nsName === undefined) {
+    throw new ServerError(ResultCode.PARAMETER_ERROR, 'missing namespace');
+  }
+  const ns = ctx.store.namespace(nsName);
+  if (ns === undefined) {
+    throw new ServerError(
+      ResultCode.NAMESPACE_NOT_FOUND,
+      `namespace ${nsName} not found`
+    );
+  }
+  const full = new Set<number>();
+  const resume = new Map<number, Buffer>();
+  if (pids === undefined && digests === undefined) {
+    for (let p = 0; p < PARTITION_COUNT; p++) full.add(p);
+  }
+  if (pids !== undefined) {
+    for (let off = 0; off + 2 <= pids.length; off += 2) {
+      full.add(pids.readUInt16LE(off) & (PARTITION_COUNT - 1));
+    }
+  }
+  if (digests !== undefined) {
+    for (let off = 0; off + 20 <= digests.length; off += 20) {
+      const d = Buffer.from(digests.subarray(off, off + 20));
+      resume.set(partitionOf(d), d);
+    }
+  }
+  const req: ScanRequest = {
+    nsName,
+    ns,
+    set,
+    taskId,
+    full,
+    resume,
+    maxRecords,
+  };
+  if (range !== undefined) req.filter = parseRange(range, collection);
+  if (udfFn !== undefined) {
+    req.udf = { module: udfModule ?? '', fn: udfFn, args: udfArgs, op: udfOp };
+  }
+  return req;
+}
+
+function matchesValue(f: RangeFilter, v: Value): boolean {
+  if (typeof f.begin === 'string')
+    return typeof v === 'string' && v === f.begin;
+  if (Buffer.isBuffer(f.begin)) return Buffer.isBuffer(v) && v.equals(f.begin);
+  if (typeof v !== 'number' && typeof v !== 'bigint') return false;
+  if (typeof v === 'number' && !Number.isInteger(v)) return false;
+  const n = BigInt(v);
+  return (
+    n >= BigInt(f.begin as number | bigint) &&
+    n <= BigInt(f.end as number | bigint)
+  );
+}
+
+function matchesFilter(f: RangeFilter, rec: StoredRecord): boolean {
+  const v = rec.bins.get(f.bin);
+  if (v === undefined) return false;
+  switch (f.collection) {
+    case 'LIST':
+      return Array.isArray(v) && v.some(e => matchesValue(f, e));
+    case 'MAPKEYS':
+      return v instanceof AsMap && v.entries.some(([k]) => matchesValue(f, k));
+    case 'MAPVALUES':
+      return (
+        v instanceof AsMap && v.entries.some(([, e]) => matchesValue(f, e))
+      );
+    default:
+      return matchesValue(f, v);
+  }
+}
+
+function indexTypeFor(f: RangeFilter): string {
+  if (typeof f.begin === 'string') return SindexType.STRING;
+  if (Buffer.isBuffer(f.begin)) return SindexType.BLOB;
+  return SindexType.NUMERIC;
+}
+
+/** Records the request covers, in (partition, digest) order. */
+function selectRecords(ctx: ServerContext, req: ScanRequest): StoredRecord[] {
+  const parts = new Set<number>(req.full);
+  for (const p of req.resume.keys()) parts.add(p);
+  const all = req.ns.scan(
+    req.set,
+    parts.size === PARTITION_COUNT ? undefined : parts
+  );
+  let out = all;
+  if (req.resume.size > 0) {
+    out = out.filter(rec => {
+      const after = req.resume.get(rec.partition);
+      if (after === undefined || req.full.has(rec.partition)) return true;
+      return Buffer.compare(rec.digest, after) > 0;
+    });
+  }
+  if (req.filter !== undefined) {
+    const f = req.filter;
+    const si = ctx.store.findIndex(req.nsName, req.set, f.bin);
+    if (
+      si === undefined ||
+      si.type !== indexTypeFor(f) ||
+      si.collection !== f.collection
+    ) {
+      throw new ServerError(
+        ResultCode.INDEX_NOT_FOUND,
+        `no ${indexTypeFor(f).toLowerCase()} index on bin ${f.bin}`
+      );
+    }
+    out = out.filter(rec => matchesFilter(f, rec));
+  }
+  if (req.maxRecords > 0 && out.length > req.maxRecords) {
+    out = out.slice(0, req.maxRecords);
+  }
+  return out;
+}
 
 export function handleScan(
-  _ctx: ServerContext,
-  _msg: AsMsg,
-  _sink: ReplySink,
-  _limits: StreamLimits,
-  _kind: 'scan' | 'query'
+  ctx: ServerContext,
+  msg: AsMsg,
+  sink: ReplySink,
+  limits: StreamLimits,
+  kind: 'scan' | 'query'
 ): void | Promise<void> {
-  throw new ServerError(ResultCode.UNSUPPORTED_FEATURE, 'scan: todo');
+  const req = parseScanRequest(ctx, msg);
+  if (req.udf !== undefined && req.udf.op === UDF_OP_AGGREGATE) {
+    ctx.log(`unsupported ${kind} aggregation ${req.udf.module}.${req.udf.fn}`);
+    throw new ServerError(
+      ResultCode.UNSUPPORTED_FEATURE,
+      'query aggregation is not supported'
+    );
+  }
+  const background = req.udf !== undefined || (msg.info2 & Info2.WRITE) !== 0;
+  const records = selectRecords(ctx, req);
+  if (background) {
+    runBackground(ctx, msg, req, records);
+    const out = new OutBuffer(64);
+    const at = out.beginFrame();
+    writeRecordMessage(
+      out,
+      { resultCode: 0, info3: Info3.LAST },
+      [],
+      undefined
+    );
+    out.endFrame(at);
+    sink.send(out.take());
+    return;
+  }
+  return streamRecords(msg, req, records, sink, limits);
+}
+
+function selectedBins(
+  msg: AsMsg,
+  rec: StoredRecord
+): ReplyBin[] | StoredRecord {
+  const reads = msg.ops.filter(o => o.opType === OpType.READ && o.name !== '');
+  if (reads.length === 0) return rec;
+  const out: ReplyBin[] = [];
+  for (const op of reads) {
+    const v = rec.bins.get(op.name);
+    if (v !== undefined) out.push({ name: op.name, value: v });
+  }
+  return out;
+}
+
+async function streamRecords(
+  msg: AsMsg,
+  req: ScanRequest,
+  records: StoredRecord[],
+  sink: ReplySink,
+  limits: StreamLimits
+): Promise<void> {
+  const nsBytes = Buffer.from(req.nsName, 'utf8');
+  const noBins = (msg.info1 & Info1.NOBINDATA) !== 0;
+  let out = new OutBuffer(4096);
+  let at = out.beginFrame();
+  let sent = 0;
+  for (const rec of records) {
+    if (sink.closed) return;
+    if (limits.dropAfter !== undefined && sent >= limits.dropAfter) {
+      out.endFrame(at);
+      if (out.pos > 8) sink.send(out.take());
+      sink.drop(`fault: dropped record stream after ${sent} records`);
+      return;
+    }
+    writeRecordMessage(
+      out,
+      { resultCode: 0, generation: rec.gen, recordTtl: rec.voidTime },
+      recordFields(nsBytes, rec),
+      noBins ? undefined : selectedBins(msg, rec)
+    );
+    sent++;
+    if (out.pos >= FRAME_TARGET) {
+      out.endFrame(at);
+      sink.send(out.take());
+      await sink.drained();
+      out = new OutBuffer(4096);
+      at = out.beginFrame();
+    }
+  }
+  if (limits.dropAfter !== undefined && sent >= limits.dropAfter) {
+    out.endFrame(at);
+    if (out.pos > 8) sink.send(out.take());
+    sink.drop(`fault: dropped record stream after ${sent} records`);
+    return;
+  }
+  writeRecordMessage(out, { resultCode: 0, info3: Info3.LAST }, [], undefined);
+  out.endFrame(at);
+  sink.send(out.take());
+}
+
+function runBackground(
+  ctx: ServerContext,
+  msg: AsMsg,
+  req: ScanRequest,
+  records: StoredRecord[]
+): void {
+  const start = Date.now();
+  let ok = 0;
+  let failed = 0;
+  for (const rec of records) {
+    try {
+      const res = executeKey(ctx, {
+        ns: req.ns,
+        setName: rec.setName,
+        digest: rec.digest,
+        keyField: undefined,
+        info1: 0,
+        info2: Info2.WRITE,
+        info3: Info3.UPDATE_ONLY,
+        generation: 0,
+        recordTtl: msg.recordTtl,
+        ops: msg.ops,
+        udf:
+          req.udf === undefined
+            ? undefined
+            : { module: req.udf.module, fn: req.udf.fn, args: req.udf.args },
+      });
+      if (res.code === 0) ok++;
+      else failed++;
+    } catch (err) {
+      if (!(err instanceof ServerError)) throw err;
+      failed++;
+    }
+  }
+  ctx.jobs.add({
+    trid: req.taskId,
+    ns: req.nsName,
+    set: req.set,
+    module: req.udf?.module ?? '',
+    status: 'done(ok)',
+    recordsRead: records.length,
+    recordsSucceeded: ok,
+    recordsFailed: failed,
+    startMs: start,
+    endMs: Date.now(),
+  });
 }
