@@ -23,6 +23,7 @@ import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
+  isWrapped,
 } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_COLLECTION_NAME,
@@ -108,14 +109,31 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   }
 
   protected init() {
+    // Client.prototype is patched through lib/client.js rather than the main
+    // module: lib/client.js requires lib/aerospike.js circularly, so when the
+    // package is loaded through an ES import, the only time the hook sees
+    // the main module its exports are still partial (no Client yet).
     return new InstrumentationNodeModuleDefinition(
       'aerospike',
       SUPPORTED_VERSIONS,
-      moduleExports => this._patchModule(moduleExports),
-      moduleExports => this._unpatchModule(moduleExports),
+      undefined,
+      undefined,
       [
-        this._streamFile('aerospike/lib/query.js', 'QUERY'),
-        this._streamFile('aerospike/lib/scan.js', 'SCAN'),
+        this._prototypeFile('aerospike/lib/client.js', CLIENT_OPERATIONS),
+        new InstrumentationNodeModuleFile(
+          'aerospike/lib/status.js',
+          SUPPORTED_VERSIONS,
+          (status: unknown) => {
+            this._statusNames = buildStatusNames(status);
+            return status;
+          },
+          () => {}
+        ),
+        this._prototypeFile(
+          'aerospike/lib/query.js',
+          streamOperations('QUERY')
+        ),
+        this._prototypeFile('aerospike/lib/scan.js', streamOperations('SCAN')),
       ]
     );
   }
@@ -157,56 +175,44 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     );
   }
 
-  private _patchModule(moduleExports: any) {
-    this._statusNames = buildStatusNames(moduleExports?.status);
-    const proto = moduleExports?.Client?.prototype;
-    if (!proto) {
-      this._diag.debug('aerospike: no Client.prototype to patch');
-      return moduleExports;
-    }
-    for (const [method, spec] of Object.entries(CLIENT_OPERATIONS)) {
-      if (typeof proto[method] === 'function') {
-        this._wrap(proto, method, original =>
-          this._wrapOperation(spec, original)
-        );
-      }
-    }
-    if (typeof proto.connect === 'function') {
-      this._wrap(proto, 'connect', original => this._wrapConnect(original));
-    }
-    return moduleExports;
-  }
-
-  private _unpatchModule(moduleExports: any) {
-    const proto = moduleExports?.Client?.prototype;
-    if (!proto) return;
-    for (const method of [...Object.keys(CLIENT_OPERATIONS), 'connect']) {
-      if (typeof proto[method] === 'function') this._unwrap(proto, method);
-    }
-  }
-
-  private _streamFile(name: string, prefix: 'QUERY' | 'SCAN') {
-    const specs = streamOperations(prefix);
+  /**
+   * Wraps every method of `specs` found on the prototype of the file's
+   * exported class (methods a client version lacks are skipped).
+   */
+  private _prototypeFile(
+    name: string,
+    specs: Readonly<Record<string, OperationSpec>>
+  ) {
+    const methods = Object.keys(specs);
     return new InstrumentationNodeModuleFile(
       name,
       SUPPORTED_VERSIONS,
       (moduleExports: any) => {
         const proto = moduleExports?.prototype;
-        if (!proto) return moduleExports;
-        for (const [method, spec] of Object.entries(specs)) {
+        if (!proto) {
+          this._diag.debug(`aerospike: nothing to patch in ${name}`);
+          return moduleExports;
+        }
+        for (const method of methods) {
           if (typeof proto[method] === 'function') {
             this._wrap(proto, method, original =>
-              this._wrapOperation(spec, original)
+              this._wrapOperation(specs[method], original)
             );
           }
+        }
+        if (
+          specs === CLIENT_OPERATIONS &&
+          typeof proto.connect === 'function'
+        ) {
+          this._wrap(proto, 'connect', original => this._wrapConnect(original));
         }
         return moduleExports;
       },
       (moduleExports: any) => {
         const proto = moduleExports?.prototype;
         if (!proto) return;
-        for (const method of Object.keys(specs)) {
-          if (typeof proto[method] === 'function') this._unwrap(proto, method);
+        for (const method of [...methods, 'connect']) {
+          if (isWrapped(proto[method])) this._unwrap(proto, method);
         }
       }
     );
