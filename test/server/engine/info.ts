@@ -5,6 +5,7 @@
 import { ResultCode, ServerError } from './errors.ts';
 import type { ServerContext } from './context.ts';
 import { SindexType, type SecondaryIndex } from '../store/store.ts';
+import { UdfRegisterError } from '../udf/runtime.ts';
 
 // Info protocol (proto type 1): `name[:params]\n` commands, answered with
 // `name\tvalue\n` lines.
@@ -365,6 +366,7 @@ function udfPut(ctx: ServerContext, p: Map<string, string>): string {
   try {
     ctx.udf.register(filename, source);
   } catch (err) {
+    if (err instanceof UdfRegisterError) return err.infoResponse;
     const msg = (err as Error).message.replace(/[;\n\t]/g, ' ');
     const b64 = Buffer.from(msg).toString('base64');
     return `error=compile_error;file=${filename};line=0;message=${b64}`;

@@ -20,6 +20,11 @@ import {
   type Namespace,
 } from '../store/store.ts';
 import { applyCdtOp } from './cdt.ts';
+import type {
+  UdfExecutionError,
+  UdfOutcome,
+  UdfRecord,
+} from '../udf/runtime.ts';
 import type { ServerContext } from './context.ts';
 import type { ReplyBin } from './encode.ts';
 import { ResultCode, ServerError } from './errors.ts';
@@ -390,45 +395,93 @@ function executeWrite(ctx: ServerContext, req: KeyRequest): KeyResult {
   return { code: 0, gen: rec.gen, voidTime, bins: out };
 }
 
+function udfRecordOf(
+  req: KeyRequest,
+  existing: StoredRecord | undefined,
+  now: number
+): UdfRecord {
+  const keyField = req.keyField ?? existing?.keyField;
+  return {
+    exists: existing !== undefined,
+    bins: existing !== undefined ? new Map(existing.bins) : new Map(),
+    gen: existing?.gen ?? 0,
+    ttl:
+      existing === undefined
+        ? 0
+        : existing.voidTime === 0
+          ? -1
+          : Math.max(existing.voidTime - now, 0),
+    digest: req.digest,
+    setName: req.setName,
+    key:
+      keyField !== undefined
+        ? decodeParticle(keyField[0], keyField.subarray(1))
+        : undefined,
+  };
+}
+
+/** Commits what a UDF did to its record; returns the record's new meta. */
+function commitUdf(
+  req: KeyRequest,
+  existing: StoredRecord | undefined,
+  outcome: UdfOutcome,
+  now: number
+): { gen: number; voidTime: number } {
+  const ns = req.ns;
+  if (outcome.remove) {
+    if (existing !== undefined) ns.delete(req.digest);
+    return { gen: 0, voidTime: 0 };
+  }
+  if (outcome.write === undefined) {
+    return { gen: existing?.gen ?? 0, voidTime: existing?.voidTime ?? 0 };
+  }
+  const bins = outcome.write.bins;
+  if (bins.size === 0) {
+    if (existing !== undefined) ns.delete(req.digest);
+    return { gen: 0, voidTime: 0 };
+  }
+  for (const name of bins.keys()) checkBinName(name);
+  const ttl = outcome.write.ttl;
+  // UDF ttls are raw: -1 never expire, -2 leave unchanged, 0 default.
+  const voidTime =
+    ttl === undefined
+      ? voidTimeFor(ns, req.recordTtl, existing, now)
+      : voidTimeFor(ns, ttl >>> 0, existing, now);
+  const rec = existing ?? new StoredRecord(req.digest, req.setName);
+  rec.bins = new Map(bins);
+  rec.gen = nextGen(existing);
+  rec.voidTime = voidTime;
+  rec.lastUpdateNs = nowNs();
+  rec.wire = undefined;
+  if (req.keyField !== undefined) rec.keyField = req.keyField;
+  if (rec !== existing) ns.put(rec);
+  return { gen: rec.gen, voidTime };
+}
+
+function udfArgs(req: KeyRequest): Value[] {
+  const args = req.udf!.args;
+  if (args === undefined || args.length === 0) return [];
+  const v = unpackValue(args);
+  if (!Array.isArray(v)) {
+    throw new ServerError(ResultCode.PARAMETER_ERROR, 'UDF args not a list');
+  }
+  return v;
+}
+
 function executeUdf(ctx: ServerContext, req: KeyRequest): KeyResult {
   const udf = req.udf!;
-  const ns = req.ns;
   const now = nowVoidClock();
-  const existing = ns.get(req.digest, now);
-  let args: Value[] = [];
-  if (udf.args !== undefined && udf.args.length > 0) {
-    const v = unpackValue(udf.args);
-    if (!Array.isArray(v)) {
-      throw new ServerError(ResultCode.PARAMETER_ERROR, 'UDF args not a list');
-    }
-    args = v;
-  }
-  let outcome;
+  const existing = req.ns.get(req.digest, now);
+  const args = udfArgs(req);
+  const record = udfRecordOf(req, existing, now);
+  let outcome: UdfOutcome;
   try {
-    outcome = ctx.udf.callRecordUdf(udf.module, udf.fn, args, {
-      exists: existing !== undefined,
-      bins: existing !== undefined ? new Map(existing.bins) : new Map(),
-      gen: existing?.gen ?? 0,
-      ttl:
-        existing === undefined
-          ? 0
-          : existing.voidTime === 0
-            ? -1
-            : Math.max(existing.voidTime - now, 0),
-      digest: req.digest,
-      setName: req.setName,
-      key:
-        req.keyField !== undefined
-          ? decodeParticle(req.keyField[0], req.keyField.subarray(1))
-          : existing?.keyField !== undefined
-            ? decodeParticle(
-                existing.keyField[0],
-                existing.keyField.subarray(1)
-              )
-            : undefined,
-    });
+    outcome = ctx.udf.callRecordUdf(udf.module, udf.fn, args, record);
   } catch (err) {
     if (err instanceof ServerError && err.code === ResultCode.UDF_ERROR) {
+      // A real server keeps the updates applied before the failure.
+      const partial = (err as UdfExecutionError).outcome;
+      if (partial !== undefined) commitUdf(req, existing, partial, now);
       return {
         code: ResultCode.UDF_ERROR,
         gen: 0,
@@ -438,44 +491,43 @@ function executeUdf(ctx: ServerContext, req: KeyRequest): KeyResult {
     }
     throw err;
   }
-  let gen = existing?.gen ?? 0;
-  let voidTime = existing?.voidTime ?? 0;
-  if (outcome.remove) {
-    if (existing !== undefined) ns.delete(req.digest);
-    gen = 0;
-    voidTime = 0;
-  } else if (outcome.write !== undefined) {
-    const bins = outcome.write.bins;
-    if (bins.size === 0) {
-      if (existing !== undefined) ns.delete(req.digest);
-      gen = 0;
-      voidTime = 0;
-    } else {
-      for (const name of bins.keys()) checkBinName(name);
-      const ttl = outcome.write.ttl;
-      voidTime =
-        ttl === undefined
-          ? voidTimeFor(ns, req.recordTtl, existing, now)
-          : ttl === -1
-            ? 0
-            : ttl === -2
-              ? (existing?.voidTime ?? 0)
-              : voidTimeFor(ns, ttl >>> 0, existing, now);
-      const rec = existing ?? new StoredRecord(req.digest, req.setName);
-      rec.bins = new Map(bins);
-      rec.gen = nextGen(existing);
-      rec.voidTime = voidTime;
-      rec.lastUpdateNs = nowNs();
-      rec.wire = undefined;
-      if (req.keyField !== undefined) rec.keyField = req.keyField;
-      if (rec !== existing) ns.put(rec);
-      gen = rec.gen;
-    }
-  }
+  const meta = commitUdf(req, existing, outcome, now);
   return {
     code: 0,
-    gen,
-    voidTime,
+    gen: meta.gen,
+    voidTime: meta.voidTime,
     bins: [{ name: 'SUCCESS', value: outcome.result }],
   };
+}
+
+/**
+ * One record of a background UDF job: missing records are skipped (a real
+ * server never creates records from a background job). Returns true when
+ * the UDF succeeded.
+ */
+export function executeBackgroundUdf(
+  ctx: ServerContext,
+  req: KeyRequest
+): boolean {
+  const udf = req.udf!;
+  const now = nowVoidClock();
+  const existing = req.ns.get(req.digest, now);
+  if (existing === undefined) return false;
+  const record = udfRecordOf(req, existing, now);
+  try {
+    const outcome = ctx.udf.callBackgroundUdf(
+      udf.module,
+      udf.fn,
+      udfArgs(req),
+      record
+    );
+    if (outcome === null) return false;
+    commitUdf(req, existing, outcome, now);
+    return true;
+  } catch (err) {
+    const partial = (err as UdfExecutionError).outcome;
+    if (partial !== undefined) commitUdf(req, existing, partial, now);
+    if (err instanceof ServerError) return false;
+    throw err;
+  }
 }

@@ -24,7 +24,7 @@ import type { ServerContext } from './context.ts';
 import type { ReplySink, StreamLimits } from './dispatch.ts';
 import { recordFields, writeRecordMessage, type ReplyBin } from './encode.ts';
 import { ResultCode, ServerError } from './errors.ts';
-import { executeKey } from './record.ts';
+import { executeBackgroundUdf, executeKey } from './record.ts';
 
 // Scans and secondary-index queries (partition-based, server >= 6 style):
 // records stream back in (partition, digest) order so that maxRecords and
@@ -380,7 +380,7 @@ function runBackground(
   let failed = 0;
   for (const rec of records) {
     try {
-      const res = executeKey(ctx, {
+      const keyReq = {
         ns: req.ns,
         setName: rec.setName,
         digest: rec.digest,
@@ -395,8 +395,12 @@ function runBackground(
           req.udf === undefined
             ? undefined
             : { module: req.udf.module, fn: req.udf.fn, args: req.udf.args },
-      });
-      if (res.code === 0) ok++;
+      };
+      const success =
+        keyReq.udf !== undefined
+          ? executeBackgroundUdf(ctx, keyReq)
+          : executeKey(ctx, keyReq).code === 0;
+      if (success) ok++;
       else failed++;
     } catch (err) {
       if (!(err instanceof ServerError)) throw err;
