@@ -395,6 +395,7 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
           const pools = [
             ['sync', node.syncConnections],
             ['async', node.asyncConnections],
+            ['pipeline', node.pipelineConnections],
           ] as const;
           for (const [pool, connections] of pools) {
             if (!connections) continue;

@@ -94,5 +94,6 @@ export interface ClientStatsLike {
     name?: string;
     syncConnections?: { inPool?: number; inUse?: number };
     asyncConnections?: { inPool?: number; inUse?: number };
+    pipelineConnections?: { inPool?: number; inUse?: number };
   }>;
 }

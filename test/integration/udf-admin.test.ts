@@ -145,6 +145,60 @@ describe('UDF', () => {
   });
 });
 
+describe('query UDFs', () => {
+  it('traces a background query with a UDF as QUERY APPLY', async () => {
+    const query = client.query('test', set);
+    const job = await query.background(moduleName, 'set_bin', ['qbg', 2]);
+    await job.wait(20);
+    const span = telemetry
+      .aerospikeSpans()
+      .find(s => s.name === `QUERY APPLY test.${set}`);
+    expect(span?.attributes['db.stored_procedure.name']).toBe(
+      `${moduleName}.set_bin`
+    );
+  });
+
+  it('traces query aggregation as QUERY AGGREGATE, whatever its outcome', async () => {
+    const query = client.query('test', set);
+    const outcome = await query.apply(moduleName, 'echo', [1]).then(
+      () => 'ok',
+      (e: any) => e
+    );
+    const span = onlySpan();
+    expect(span.name).toBe(`QUERY AGGREGATE test.${set}`);
+    expect(span.attributes['db.stored_procedure.name']).toBe(
+      `${moduleName}.echo`
+    );
+    if (outcome !== 'ok') {
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['db.response.status_code']).toBe(
+        String(outcome.code)
+      );
+    }
+  });
+});
+
+describe('transactions', () => {
+  it('traces commit and abort, including a status returned synchronously', async () => {
+    const txn = new Aerospike.Transaction();
+    const status = await client.commit(txn);
+    expect(typeof status).toBe('number');
+    expect(spanNames()).toEqual(['COMMIT']);
+
+    telemetry.resetSpans();
+    // Committing again answers ALREADY_COMMITTED at once, without I/O.
+    const again = client.commit(txn);
+    expect(again).toBe(Aerospike.commitStatus.ALREADY_COMMITTED);
+    const [span] = telemetry.aerospikeSpans();
+    expect(span.name).toBe('COMMIT');
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+
+    telemetry.resetSpans();
+    await client.abort(new Aerospike.Transaction());
+    expect(spanNames()).toEqual(['ABORT']);
+  });
+});
+
 describe('admin operations', () => {
   it('traces createIndex variants as one CREATE INDEX span and indexRemove as DROP INDEX', async () => {
     const index = uniqueName('idx').replace(/-/g, '_');
