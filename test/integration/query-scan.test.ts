@@ -110,9 +110,10 @@ describe('scan', () => {
       backend.embedded!.faults.add({
         kind: 'scan',
         action: { type: 'dropAfter', records: 10 },
-        times: 10,
       });
-      const stream = client.scan('test', set).foreach();
+      const stream = client
+        .scan('test', set)
+        .foreach(new Aerospike.ScanPolicy({ maxRetries: 0 }));
       const received: any[] = [];
       const error = await new Promise<any>(resolve => {
         stream.on('data', (r: any) => received.push(r));
