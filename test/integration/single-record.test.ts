@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
+import { onEmbedded, startBackend, uniqueName } from '../helpers/backend.ts';
 import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
@@ -219,6 +219,68 @@ describe('single-record operations', () => {
     await client.remove(k);
     expectCommonAttributes(onlySpan(), 'REMOVE');
   });
+});
+
+describe('client-side failures (embedded server faults)', () => {
+  function statusName(code: number): string | undefined {
+    return Object.entries(Aerospike.status as Record<string, number>).find(
+      ([name, value]) => value === code && !name.startsWith('AEROSPIKE_')
+    )?.[0];
+  }
+
+  it.skipIf(!onEmbedded)(
+    'records a client timeout as ERR_TIMEOUT',
+    async () => {
+      const k = key('slow');
+      await client.put(k, { v: 1 });
+      telemetry.resetSpans();
+      backend.embedded!.faults.add({
+        kind: 'read',
+        set,
+        action: { type: 'delay', ms: 300 },
+        times: 1,
+      });
+      const policy = new Aerospike.ReadPolicy({
+        totalTimeout: 50,
+        socketTimeout: 50,
+        maxRetries: 0,
+      });
+      const error = await client.get(k, policy).catch((e: any) => e);
+      expect(error.code).toBe(Aerospike.status.ERR_TIMEOUT);
+      const span = onlySpan();
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['error.type']).toBe('ERR_TIMEOUT');
+      expect(span.attributes['db.response.status_code']).toBe('9');
+    }
+  );
+
+  it.skipIf(!onEmbedded)(
+    'records a dropped connection with the code the client reports',
+    async () => {
+      const k = key('dropped');
+      await client.put(k, { v: 1 });
+      telemetry.resetSpans();
+      backend.embedded!.faults.add({
+        kind: 'read',
+        set,
+        action: { type: 'drop' },
+        times: 3,
+      });
+      const [error] = (await callbackForm(
+        'get',
+        k,
+        new Aerospike.ReadPolicy({ maxRetries: 0 })
+      )) as [any];
+      expect(error).toBeInstanceOf(Aerospike.AerospikeError);
+      backend.embedded!.faults.clear();
+      const span = onlySpan();
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['db.response.status_code']).toBe(
+        String(error.code)
+      );
+      expect(span.attributes['error.type']).toBe(statusName(error.code));
+    }
+  );
 });
 
 describe('operate and its shorthands', () => {
