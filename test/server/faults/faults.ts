@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+import { createHash } from 'node:crypto';
+
 // Fault injection for data commands. Info traffic is never faulted: a slow
 // or dropped info reply makes the client drop the node altogether.
 
@@ -84,6 +86,7 @@ export class FaultController {
 
   clear(): void {
     this.rules = [];
+    this.hitLog.clear();
   }
 
   list(): FaultInfo[] {
@@ -157,20 +160,50 @@ function matches(rule: FaultRule, t: CommandTarget): boolean {
     if (Buffer.isBuffer(k) && k.length === 20) {
       return t.digest !== undefined && k.equals(t.digest);
     }
-    if (t.userKey === undefined) return false;
-    if (Buffer.isBuffer(k) || Buffer.isBuffer(t.userKey)) {
-      return (
-        Buffer.isBuffer(k) && Buffer.isBuffer(t.userKey) && k.equals(t.userKey)
-      );
-    }
-    // 42, 42n and '42' are different Aerospike keys; only numbers and
-    // bigints of the same value are the same integer key.
-    if (typeof k === 'string' || typeof t.userKey === 'string') {
-      return k === t.userKey;
-    }
-    return BigInt(k) === BigInt(t.userKey);
+    if (t.userKey !== undefined) return sameUserKey(k, t.userKey);
+    // The client sends the user key only with `key: SEND`; otherwise
+    // compare digests, computed as the client does.
+    return t.digest !== undefined && userKeyDigest(t.set, k).equals(t.digest);
   }
   return true;
+}
+
+function sameUserKey(
+  a: string | number | bigint | Buffer,
+  b: string | number | bigint | Buffer
+): boolean {
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) {
+    return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  }
+  // 42, 42n and '42' are different Aerospike keys; only numbers and
+  // bigints of the same value are the same integer key.
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return BigInt(a) === BigInt(b);
+}
+
+/** RIPEMD-160 over set name, key particle type and key bytes. */
+export function userKeyDigest(
+  set: string,
+  key: string | number | bigint | Buffer
+): Buffer {
+  let type: number;
+  let bytes: Buffer;
+  if (typeof key === 'string') {
+    type = 3;
+    bytes = Buffer.from(key, 'utf8');
+  } else if (Buffer.isBuffer(key)) {
+    type = 4;
+    bytes = key;
+  } else {
+    type = 1;
+    bytes = Buffer.alloc(8);
+    bytes.writeBigInt64BE(BigInt.asIntN(64, BigInt(key)));
+  }
+  return createHash('ripemd160')
+    .update(set, 'utf8')
+    .update(Buffer.from([type]))
+    .update(bytes)
+    .digest();
 }
 
 /** Commands received per kind (info requests counted apart). */
