@@ -1,0 +1,125 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Aerospike from 'aerospike';
+import {
+  onEmbedded,
+  startBackend,
+  uniqueName,
+  type Backend,
+} from '../helpers/backend.ts';
+import { connectClient, eventually, viaCallback } from './client.ts';
+
+const { Key } = Aerospike;
+
+let backend: Backend;
+let client: any;
+
+beforeAll(async () => {
+  backend = await startBackend();
+  client = await connectClient(backend.hosts);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await backend?.close();
+});
+
+describe('info', () => {
+  it('namespaces, build and statistics', async () => {
+    const text: string = await client.infoAny('namespaces\nbuild\nstatistics');
+    const info = Aerospike.info.parse(text);
+    expect(String(info.namespaces)).toContain('test');
+    expect(String(info.build)).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.statistics).toHaveProperty('cluster_size');
+  });
+
+  it('namespace/NS reports objects', async () => {
+    const set = uniqueName('nsinfo');
+    await client.put(new Key('test', set, 1), { a: 1 });
+    const text: string = await client.infoAny('namespace/test');
+    expect(text).toMatch(/objects=\d+/);
+  });
+
+  it('infoAll answers per node (callback form)', async () => {
+    const res: any[] = await viaCallback(cb => client.infoAll('build', cb));
+    expect(res.length).toBeGreaterThanOrEqual(1);
+    expect(res[0].info).toMatch(/build\t/);
+  });
+
+  it('the client stays connected through several tends', async () => {
+    await new Promise(r => setTimeout(r, 2500));
+    expect(client.isConnected()).toBe(true);
+    const k = new Key('test', uniqueName('tend'), 1);
+    await client.put(k, { a: 1 });
+    expect((await client.get(k)).bins).toEqual({ a: 1 });
+  });
+});
+
+describe('truncate', () => {
+  it('truncates one set and leaves the others', async () => {
+    const a = uniqueName('trunc_a');
+    const b = uniqueName('trunc_b');
+    for (let i = 0; i < 5; i++) {
+      await client.put(new Key('test', a, i), { i });
+      await client.put(new Key('test', b, i), { i });
+    }
+    await client.truncate('test', a, 0);
+    await eventually(
+      async () => (await client.scan('test', a).results()).length === 0
+    );
+    expect(await client.scan('test', b).results()).toHaveLength(5);
+  });
+
+  it('truncate with a cut-off keeps newer records (callback form)', async () => {
+    const set = uniqueName('trunc_lut');
+    await client.put(new Key('test', set, 'old'), { a: 1 });
+    await new Promise(r => setTimeout(r, 50));
+    const cutoff = Date.now() * 1_000_000;
+    await new Promise(r => setTimeout(r, 50));
+    await client.put(new Key('test', set, 'new'), { a: 2 });
+    await viaCallback(cb => client.truncate('test', set, cutoff, cb));
+    await eventually(
+      async () => (await client.scan('test', set).results()).length === 1
+    );
+    const recs = await client.scan('test', set).results();
+    expect(recs[0].bins).toEqual({ a: 2 });
+  });
+
+  // Truncating a whole namespace would wipe the data of suites running in
+  // parallel against a shared real server: embedded only.
+  it.skipIf(!onEmbedded)('truncates a whole namespace', async () => {
+    const set = uniqueName('trunc_ns');
+    await client.put(new Key('bar', set, 1), { a: 1 });
+    await client.put(new Key('test', set, 1), { a: 1 });
+    // Not client.truncate('bar', null): the 6.7.1 native code then sends
+    // uninitialised bytes as the set name.
+    expect(await client.infoAny('truncate-namespace:namespace=bar')).toMatch(
+      /ok/
+    );
+    expect(await client.exists(new Key('bar', set, 1))).toBe(false);
+    expect(await client.exists(new Key('test', set, 1))).toBe(true);
+  });
+});
+
+// A Community Edition server refuses compressed requests (code 25).
+describe.skipIf(!onEmbedded)('compression', () => {
+  it('accepts compressed requests', async () => {
+    const compressed = await connectClient(backend.hosts, {
+      policies: {
+        write: new Aerospike.WritePolicy({ compress: true }),
+        read: new Aerospike.ReadPolicy({ compress: true }),
+      },
+    });
+    try {
+      const k = new Key('test', uniqueName('zip'), 1);
+      const big = 'x'.repeat(10_000);
+      await compressed.put(k, { big });
+      expect((await compressed.get(k)).bins).toEqual({ big });
+    } finally {
+      await compressed.close();
+    }
+  });
+});
