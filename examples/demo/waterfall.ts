@@ -15,7 +15,7 @@ const KEY_ATTRIBUTES = [
   'url.path',
   'http.response.status_code',
   'db.system.name',
-  'db.operation.batch_size',
+  'db.operation.batch.size',
   'db.stored_procedure.name',
   'db.response.returned_rows',
   'db.aerospike.generation',
