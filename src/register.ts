@@ -52,17 +52,18 @@ function envList(name: string): string[] {
 }
 
 /**
- * `import` of the CommonJS `aerospike` from an ES module does not go through
- * `require`, so require-in-the-middle sees only the package's inner files:
- * the import-in-the-middle loader hook is what patches the module itself.
- * Limited to `aerospike` unless other instrumentations are loaded too.
+ * The import-in-the-middle loader hook, for the other instrumentations' ES
+ * module support. `aerospike` itself does not need it: an `import` of the
+ * CommonJS package still loads its inner files with `require`, and that is
+ * where this instrumentation patches.
  */
-function registerEsmHook(include: string[] | undefined): void {
+function registerEsmHook(): void {
   if (typeof nodeModule.register !== 'function') return;
-  const hook = pathToFileURL(
-    requireHere.resolve('@opentelemetry/instrumentation/hook.mjs')
+  nodeModule.register(
+    pathToFileURL(
+      requireHere.resolve('@opentelemetry/instrumentation/hook.mjs')
+    )
   );
-  nodeModule.register(hook, { data: include ? { include } : {} });
 }
 
 /** Shuts the SDK down once, whoever asks first. */
@@ -102,7 +103,7 @@ function start(): void {
     getNodeAutoInstrumentations(): Instrumentation[];
   }>('@opentelemetry/auto-instrumentations-node');
 
-  registerEsmHook(auto ? undefined : ['aerospike']);
+  if (auto) registerEsmHook();
 
   const instrumentations: Instrumentation[] = [];
   if (!envList('OTEL_NODE_DISABLED_INSTRUMENTATIONS').includes('aerospike')) {

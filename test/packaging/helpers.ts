@@ -277,13 +277,29 @@ function otlpAttributes(list: any[] | undefined): Record<string, unknown> {
 export async function startOtlpReceiver(): Promise<{
   endpoint: string;
   spans: OtlpSpan[];
+  /** Names of the metrics received, with their service.name. */
+  metrics: Array<{ name: string; service: unknown }>;
   close(): Promise<void>;
 }> {
   const spans: OtlpSpan[] = [];
+  const metrics: Array<{ name: string; service: unknown }> = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', c => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/v1/metrics') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        for (const rm of body.resourceMetrics ?? []) {
+          const service = otlpAttributes(rm.resource?.attributes)[
+            'service.name'
+          ];
+          for (const sm of rm.scopeMetrics ?? []) {
+            for (const m of sm.metrics ?? []) {
+              metrics.push({ name: m.name, service });
+            }
+          }
+        }
+      }
       if (req.url === '/v1/traces') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         for (const rs of body.resourceSpans ?? []) {
@@ -313,6 +329,7 @@ export async function startOtlpReceiver(): Promise<{
   return {
     endpoint: `http://127.0.0.1:${port}`,
     spans,
+    metrics,
     close: () => new Promise<void>(resolve => server.close(() => resolve())),
   };
 }
