@@ -69,9 +69,9 @@ describe('operate', () => {
   it('rejects an increment of the wrong type with code 12', async () => {
     const k = freshKey();
     await client.put(k, { i: 1, s: 'text' });
-    await expect(client.operate(k, [op.incr('i', 1.5)])).rejects.toMatchObject(
-      { code: status.ERR_BIN_INCOMPATIBLE_TYPE }
-    );
+    await expect(client.operate(k, [op.incr('i', 1.5)])).rejects.toMatchObject({
+      code: status.ERR_BIN_INCOMPATIBLE_TYPE,
+    });
     await expect(client.operate(k, [op.incr('s', 1)])).rejects.toMatchObject({
       code: status.ERR_BIN_INCOMPATIBLE_TYPE,
     });
