@@ -1,0 +1,279 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import { context, trace } from '@opentelemetry/api';
+import {
+  argValue,
+  loadInstrumentation,
+  loadOperations,
+  median,
+  setupSdk,
+} from './common.ts';
+import { createFloor, floorWithoutIo } from './floor.ts';
+
+// Without I/O, in one process (started by bench/run.ts):
+//   node bench/noio.ts [--sdk] --iterations N --rounds R
+// - with --sdk: the floor's span/context/histogram work in a tight loop;
+// - the instrumentation's own wrapper (`_wrapOperation`, the function every
+//   patched method runs) and the floor's wrapper around stub client methods
+//   that answer at once, against the bare stubs: CPU µs/op, variants
+//   interleaved and rounds rotated in this one process, so the differences
+//   are free of the I/O and cross-process noise of the end-to-end runs.
+// Prints `RESULT {json}`.
+
+type Done = (err: unknown, result?: unknown) => void;
+
+/**
+ * Runs a function in the empty async context, where the native client
+ * calls back and emits stream events (taken at load, before any context).
+ */
+const inRootScope = AsyncLocalStorage.snapshot();
+
+const RECORD = { key: null, bins: { i: 1 }, gen: 3, ttl: 1000 };
+const batchResult = (n: number) =>
+  Array.from({ length: n }, () => ({ status: 0, record: RECORD }));
+
+/** Stub client methods: answer at once (promise or microtask callback). */
+const stubs = {
+  get(this: unknown, ...args: unknown[]): unknown {
+    const cb = args[args.length - 1] as Done;
+    if (typeof cb === 'function') {
+      queueMicrotask(() => inRootScope(cb, null, RECORD));
+      return undefined;
+    }
+    return Promise.resolve(RECORD);
+  },
+  put(this: unknown, ...args: unknown[]): unknown {
+    const cb = args[args.length - 1] as Done;
+    if (typeof cb === 'function') {
+      queueMicrotask(() => inRootScope(cb, null, args[0]));
+      return undefined;
+    }
+    return Promise.resolve(args[0]);
+  },
+  batchRead(this: unknown, records: unknown[]): unknown {
+    return Promise.resolve(batchResults.get(records.length));
+  },
+  foreach(this: unknown): unknown {
+    const stream = new EventEmitter();
+    setImmediate(() =>
+      inRootScope(() => {
+        for (let i = 0; i < STREAM_RECORDS; i++) stream.emit('data', RECORD);
+        stream.emit('end');
+      })
+    );
+    return stream;
+  },
+};
+const STREAM_RECORDS = 1000;
+const batchResults = new Map([
+  [10, batchResult(10)],
+  [1000, batchResult(1000)],
+]);
+
+type Variant = 'bare' | 'instrumented' | 'floor';
+type Op =
+  | 'get-promise'
+  | 'get-callback'
+  | 'put-promise'
+  | 'put-callback'
+  | 'batchRead-10'
+  | 'batchRead-1000'
+  | 'stream-1000';
+
+async function main(): Promise<void> {
+  const withSdk = process.argv.includes('--sdk');
+  const iterations = Number(argValue('iterations') ?? 100_000);
+  const rounds = Number(argValue('rounds') ?? 5);
+  if (withSdk) setupSdk();
+  const { AerospikeInstrumentation } = loadInstrumentation();
+  const { CLIENT_OPERATIONS, streamOperations } = loadOperations();
+  const instrumentation = new AerospikeInstrumentation();
+  if (typeof instrumentation._wrapOperation !== 'function') {
+    throw new Error('the instrumentation has no _wrapOperation any more');
+  }
+  const wrap = (spec: unknown, fn: unknown) =>
+    instrumentation._wrapOperation(spec, fn);
+  const queryOps = streamOperations('QUERY');
+  const client = { config: { hosts: '127.0.0.1:3000' } };
+  const query = { ns: 'test', set: 'benchq', client };
+  const key = { ns: 'test', set: 'bench', key: 1 };
+  const bins = { i: 1 };
+  const records = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: { ns: 'test', set: 'bench', key: i },
+      readAllBins: true,
+    }));
+  const records10 = records(10);
+  const records1000 = records(1000);
+  const floor = createFloor('127.0.0.1', 3000);
+
+  const w = {
+    get: wrap(CLIENT_OPERATIONS.get, stubs.get),
+    put: wrap(CLIENT_OPERATIONS.put, stubs.put),
+    batchRead: wrap(CLIENT_OPERATIONS.batchRead, stubs.batchRead),
+    foreach: wrap(queryOps.foreach, stubs.foreach),
+  };
+  const streamDone = (stream: any) =>
+    new Promise(resolve => {
+      stream.on('data', () => {});
+      stream.on('end', resolve);
+    });
+
+  /** One operation per variant: a promise, or a call with a callback. */
+  const ops: Record<
+    Op,
+    Record<Variant, (done: Done) => Promise<unknown> | void>
+  > = {
+    'get-promise': {
+      bare: () => stubs.get.call(client, key) as Promise<unknown>,
+      instrumented: () => w.get.call(client, key),
+      floor: () =>
+        floor.promise('GET', key, () => stubs.get.call(client, key) as any),
+    },
+    'get-callback': {
+      bare: done => void stubs.get.call(client, key, done),
+      instrumented: done => void w.get.call(client, key, done),
+      floor: done =>
+        floor.callback('GET', key, done, cb => stubs.get.call(client, key, cb)),
+    },
+    'put-promise': {
+      bare: () => stubs.put.call(client, key, bins) as Promise<unknown>,
+      instrumented: () => w.put.call(client, key, bins),
+      floor: () =>
+        floor.promise(
+          'PUT',
+          key,
+          () => stubs.put.call(client, key, bins) as any
+        ),
+    },
+    'put-callback': {
+      bare: done => void stubs.put.call(client, key, bins, done),
+      instrumented: done => void w.put.call(client, key, bins, done),
+      floor: done =>
+        floor.callback('PUT', key, done, cb =>
+          stubs.put.call(client, key, bins, cb)
+        ),
+    },
+    'batchRead-10': {
+      bare: () => stubs.batchRead.call(client, records10) as any,
+      instrumented: () => w.batchRead.call(client, records10),
+      floor: () =>
+        floor.promise(
+          'BATCH READ',
+          records10[0].key,
+          () => stubs.batchRead.call(client, records10) as any
+        ),
+    },
+    'batchRead-1000': {
+      bare: () => stubs.batchRead.call(client, records1000) as any,
+      instrumented: () => w.batchRead.call(client, records1000),
+      floor: () =>
+        floor.promise(
+          'BATCH READ',
+          records1000[0].key,
+          () => stubs.batchRead.call(client, records1000) as any
+        ),
+    },
+    'stream-1000': {
+      bare: () => streamDone(stubs.foreach.call(query)),
+      instrumented: () => streamDone(w.foreach.call(query)),
+      floor: () =>
+        streamDone(
+          floor.stream('QUERY', query, () => stubs.foreach.call(query))
+        ),
+    },
+  };
+
+  const isCallback = (op: Op) => op.endsWith('-callback');
+  const countFor = (op: Op) =>
+    op === 'stream-1000' || op === 'batchRead-1000'
+      ? Math.max(50, Math.round(iterations / 200))
+      : iterations;
+
+  const runOnce = async (op: Op, variant: Variant, n: number) => {
+    const fn = ops[op][variant];
+    if (isCallback(op)) {
+      for (let i = 0; i < n; i++) {
+        await new Promise<void>(resolve => fn(() => resolve()));
+        if ((i & 255) === 255) await new Promise(r => setImmediate(r));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        await fn(() => {});
+        if ((i & 255) === 255) await new Promise(r => setImmediate(r));
+      }
+    }
+  };
+
+  const parent = trace.getTracer('bench').startSpan('request');
+  const variants: Variant[] = withSdk
+    ? ['bare', 'instrumented', 'floor']
+    : ['bare', 'instrumented'];
+  const samples: Record<string, Record<string, number[]>> = {};
+  await context.with(trace.setSpan(context.active(), parent), async () => {
+    for (const op of Object.keys(ops) as Op[]) {
+      samples[op] = {};
+      const n = countFor(op);
+      for (const v of variants) {
+        samples[op][v] = [];
+        await runOnce(op, v, Math.ceil(n / 4)); // warm-up
+      }
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < variants.length; i++) {
+          const v = variants[(i + r) % variants.length];
+          const cpu = process.cpuUsage();
+          await runOnce(op, v, n);
+          const d = process.cpuUsage(cpu);
+          samples[op][v].push((d.user + d.system) / n);
+        }
+      }
+    }
+  });
+  parent.end();
+
+  const result: Record<string, unknown> = { withSdk, ops: {} };
+  for (const op of Object.keys(samples)) {
+    const bare = samples[op].bare;
+    const out: Record<string, { median: number; min: number; max: number }> =
+      {};
+    for (const v of variants) {
+      if (v === 'bare') continue;
+      const added = samples[op][v].map((x, i) => x - bare[i]);
+      out[v] = {
+        median: median(added),
+        min: Math.min(...added),
+        max: Math.max(...added),
+      };
+    }
+    (result.ops as Record<string, unknown>)[op] = {
+      bare: median(bare),
+      added: out,
+    };
+  }
+  if (withSdk) {
+    const floorLoop: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      floorLoop.push(
+        await context.with(trace.setSpan(context.active(), parent), () =>
+          floorWithoutIo(iterations)
+        )
+      );
+    }
+    result.floorLoop = {
+      median: median(floorLoop),
+      min: Math.min(...floorLoop),
+      max: Math.max(...floorLoop),
+    };
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+main().catch(err => {
+  console.error(err);
+  process.exit(1);
+});
