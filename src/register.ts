@@ -87,9 +87,10 @@ function start(): void {
     name => !loadOptional(name)
   );
   if (missing.length > 0) {
+    const are = missing.length > 1 ? 'are' : 'is';
     process.stderr.write(
-      `${PREFIX} OpenTelemetry is off: ${missing.join(' and ')} not ` +
-        `installed (npm install ${missing.join(' ')})\n`
+      `${PREFIX} ${missing.join(' and ')} ${are} not installed, so ` +
+        `telemetry is off; install with: npm install ${missing.join(' ')}\n`
     );
     return;
   }
@@ -110,9 +111,12 @@ function start(): void {
     instrumentations.push(new AerospikeInstrumentation());
   }
   if (auto) {
-    // A future auto-instrumentations release may carry this package too.
     for (const inst of auto.getNodeAutoInstrumentations()) {
-      if (inst.instrumentationName !== PACKAGE_NAME) {
+      if (inst.instrumentationName === PACKAGE_NAME) {
+        // A release of auto-instrumentations-node carrying this package:
+        // keep one instance (constructed instances are already enabled).
+        inst.disable();
+      } else {
         instrumentations.push(inst);
       }
     }

@@ -5,7 +5,7 @@
 // Zero-code loading: applications started through the register entry
 // (`--require` / `--import @opentelemetry/instrumentation-aerospike/register`),
 // configured only by OTEL_* variables, in child processes.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, uniqueName } from '../helpers/backend.ts';
@@ -244,4 +244,81 @@ describe('register entry without @opentelemetry/sdk-node installed', () => {
       expect(lines[0]).toContain('npm install @opentelemetry/sdk-node');
     }
   );
+});
+
+describe('register entry with @opentelemetry/auto-instrumentations-node', () => {
+  // A real install of the packed package with the SDK and a stand-in for
+  // auto-instrumentations-node (HTTP, plus a second Aerospike instance).
+  let app: ReturnType<typeof installPacked>;
+
+  beforeAll(() => {
+    app = installPacked([
+      '@opentelemetry/api',
+      '@opentelemetry/instrumentation',
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/sdk-node',
+      '@opentelemetry/semantic-conventions',
+      'aerospike',
+    ]);
+    const stub = join(
+      app.dir,
+      'node_modules/@opentelemetry/auto-instrumentations-node'
+    );
+    mkdirSync(stub, { recursive: true });
+    writeFileSync(
+      join(stub, 'package.json'),
+      JSON.stringify({
+        name: '@opentelemetry/auto-instrumentations-node',
+        version: '0.0.0-stub',
+        main: 'index.js',
+      })
+    );
+    copyFileSync(
+      join(APPS, 'auto-instrumentations-stub.cjs'),
+      join(stub, 'index.js')
+    );
+    copyFileSync(join(APPS, 'app.cjs'), join(app.dir, 'app.cjs'));
+    copyFileSync(join(APPS, 'app-http.mjs'), join(app.dir, 'app-http.mjs'));
+  }, 60_000);
+
+  afterAll(() => app?.cleanup());
+
+  it('--import: ESM `node:http` is traced too (loader hook), the duplicate disabled', async () => {
+    const set = uniqueName('reg_auto_esm');
+    const r = await runNode(['--import', REGISTER, 'app-http.mjs'], {
+      cwd: app.dir,
+      env: appEnv(set, 'otlp'),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'app done ok',
+      'stub aerospike enabled=false',
+    ]);
+    const puts = receiver.spans.filter(
+      s => s.attributes['db.collection.name'] === set
+    );
+    expect(puts.map(s => s.name)).toEqual([`PUT test.${set}`]);
+    expect(puts[0].scope).toBe(PACKAGE_NAME);
+    const server = receiver.spans.find(s => s.spanId === puts[0].parentSpanId);
+    expect(server?.scope).toBe('@opentelemetry/instrumentation-http');
+    const client = receiver.spans.find(s => s.spanId === server?.parentSpanId);
+    expect(client?.scope).toBe('@opentelemetry/instrumentation-http');
+  });
+
+  it('--require: one SDK, not again in the loader thread', async () => {
+    const set = uniqueName('reg_auto_cjs');
+    const r = await runNode(['--require', REGISTER, 'app.cjs'], {
+      cwd: app.dir,
+      env: appEnv(set, 'console'),
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('app done n=1');
+    expect(r.stdout).toContain('stub aerospike enabled=false');
+    expect(consoleSpanNames(r.stdout)).toEqual([
+      `PUT test.${set}`,
+      `GET test.${set}`,
+    ]);
+  });
 });
