@@ -1,0 +1,570 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EmbeddedServer } from '../server/index.ts';
+import { Recorder } from './observe.ts';
+
+// One scripted workload: every instrumented method in callback and promise
+// form, successes and the error paths the embedded server can produce
+// (natural result codes, forced codes, dropped connections, delays beyond
+// the timeout, streams cut mid-way), streams ending by end, error and abort,
+// and pagination. It is deterministic: run it twice against a reset server
+// and the observations must be equal.
+
+/** Distinctive markers: none may appear in telemetry by default. */
+export const KEY_MARKER = 'KEYMARKER7f3a';
+export const BIN_MARKER = 'BINMARKER91c2';
+export const ARG_MARKER = 'ARGMARKER55d8';
+
+export const WORKLOAD_SET = 'reliability';
+/** Keys with fault rules live apart: a delayed write lands late. */
+const FAULT_SET = 'reliability_faults';
+export const UDF_MODULE = 'reliability_udf';
+
+const dir = mkdtempSync(join(tmpdir(), 'otel-aerospike-reliability-'));
+/** Directory holding the UDF module (also the client's modlua.userPath). */
+export const UDF_DIR = dir;
+const udfFile = join(dir, `${UDF_MODULE}.lua`);
+writeFileSync(
+  udfFile,
+  `
+function echo(rec, value)
+  return value
+end
+
+function set_bin(rec, bin, value)
+  rec[bin] = value
+  if aerospike:exists(rec) then
+    aerospike:update(rec)
+  else
+    aerospike:create(rec)
+  end
+  return value
+end
+
+function fail(rec, message)
+  error(message)
+end
+
+function count(stream)
+  return stream : map(function(rec) return 1 end) : reduce(function(a, b) return a + b end)
+end
+`
+);
+
+export interface WorkloadEnv {
+  Aerospike: any;
+  client: any;
+  server: EmbeddedServer;
+  /** Runs around every call (e.g. a check of the active context). */
+  recorder?: Recorder;
+}
+
+/** Client config for the workload (short timeouts make delays fail). */
+export function workloadClientConfig(hosts: string) {
+  return {
+    hosts,
+    log: { level: -1 },
+    maxConnsPerNode: 300,
+    modlua: { userPath: UDF_DIR },
+  };
+}
+
+type Cb = (...args: unknown[]) => void;
+
+/** Runs the workload; returns the recorder with every observation. */
+export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
+  const { Aerospike, client, server } = env;
+  const r = env.recorder ?? new Recorder();
+  const set = WORKLOAD_SET;
+  const key = (id: string | number) =>
+    new Aerospike.Key(
+      'test',
+      set,
+      typeof id === 'string' ? `${KEY_MARKER}-${id}` : id
+    );
+  const bins = (i: number) => ({
+    i,
+    s: `${BIN_MARKER}-${i}`,
+    l: [i, `${BIN_MARKER}-l`],
+    m: { k: `${BIN_MARKER}-m` },
+  });
+  const udf = (funcname: string, ...args: unknown[]) => ({
+    module: UDF_MODULE,
+    funcname,
+    args,
+  });
+  const shortRead = { totalTimeout: 40, socketTimeout: 40, maxRetries: 0 };
+  const shortWrite = { totalTimeout: 40, socketTimeout: 40, maxRetries: 0 };
+  const noRetry = { maxRetries: 0 };
+  const ops = Aerospike.operations;
+  const lists = Aerospike.lists;
+
+  /** Both forms of one call; `fn(...cb)` passes the callback last. */
+  async function both(name: string, fn: (...cb: Cb[]) => unknown) {
+    await r.promise(`${name} [promise]`, () => fn());
+    await r.callback(`${name} [callback]`, cb => fn(cb));
+  }
+
+  // --- Fixtures and fault rules (identical in both runs) ---------------
+  server.reset();
+  for (let i = 0; i < 20; i++) {
+    await client.put(key(`rec${i}`), bins(i));
+  }
+  const ruleKeys = {
+    drop: `${KEY_MARKER}-fault-drop`,
+    delay: `${KEY_MARKER}-fault-delay`,
+    code: `${KEY_MARKER}-fault-code`,
+    afterReply: `${KEY_MARKER}-fault-after`,
+  };
+  server.faults.add({ key: ruleKeys.drop, action: { type: 'drop' } });
+  server.faults.add({
+    key: ruleKeys.delay,
+    action: { type: 'delay', ms: 300 },
+  });
+  server.faults.add({
+    key: ruleKeys.code,
+    action: { type: 'error', code: 22 },
+  });
+  server.faults.add({
+    key: ruleKeys.afterReply,
+    action: { type: 'dropAfter', records: 0 },
+  });
+
+  // --- Single-record commands -----------------------------------------
+  let n = 100;
+  await both('put', (...cb) => client.put(key(`p${n++}`), bins(n), ...cb));
+  await both('put with meta and policy', (...cb) =>
+    client.put(key(`p${n++}`), bins(n), { ttl: 1000 }, noRetry, ...cb)
+  );
+  await both('put create-only on existing (5)', (...cb) =>
+    client.put(
+      key('rec1'),
+      { i: 1 },
+      {},
+      { exists: Aerospike.policy.exists.CREATE },
+      ...cb
+    )
+  );
+  await both('put generation mismatch (3)', (...cb) =>
+    client.put(
+      key('rec1'),
+      { i: 1 },
+      { gen: 99 },
+      { gen: Aerospike.policy.gen.EQ },
+      ...cb
+    )
+  );
+  await both('put bad key (param)', (...cb) =>
+    client.put({ ns: 'test' }, { i: 1 }, ...cb)
+  );
+  await both('put empty bins', (...cb) => client.put(key('x'), {}, ...cb));
+  await both('put unknown namespace (20)', (...cb) =>
+    client.put(new Aerospike.Key('nons', set, 'k'), { i: 1 }, ...cb)
+  );
+  await both('get', (...cb) => client.get(key('rec2'), ...cb));
+  await both('get with policy', (...cb) =>
+    client.get(key('rec2'), { totalTimeout: 2000 }, ...cb)
+  );
+  await both('get missing (2)', (...cb) => client.get(key('missing'), ...cb));
+  await both('get forced code 22', (...cb) =>
+    client.get(new Aerospike.Key('test', FAULT_SET, ruleKeys.code), ...cb)
+  );
+  await both('get dropped connection', (...cb) =>
+    client.get(
+      new Aerospike.Key('test', FAULT_SET, ruleKeys.drop),
+      noRetry,
+      ...cb
+    )
+  );
+  await both('get delayed beyond timeout', (...cb) =>
+    client.get(
+      new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
+      shortRead,
+      ...cb
+    )
+  );
+  await both('put delayed beyond timeout', (...cb) =>
+    client.put(
+      new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
+      bins(1),
+      {},
+      shortWrite,
+      ...cb
+    )
+  );
+  // The delayed write lands once the delay is over: let it, before going on.
+  await sleep(350);
+  await both('get dropped after reply', (...cb) =>
+    client.get(
+      new Aerospike.Key('test', FAULT_SET, ruleKeys.afterReply),
+      noRetry,
+      ...cb
+    )
+  );
+  await both('select', (...cb) =>
+    client.select(key('rec3'), ['i', 's'], ...cb)
+  );
+  await both('select missing (2)', (...cb) =>
+    client.select(key('missing'), ['i'], ...cb)
+  );
+  await both('exists', (...cb) => client.exists(key('rec3'), ...cb));
+  await both('exists missing', (...cb) => client.exists(key('missing'), ...cb));
+  await both('existsWithMetadata', (...cb) =>
+    client.existsWithMetadata(key('rec3'), ...cb)
+  );
+  await both('existsWithMetadata missing', (...cb) =>
+    client.existsWithMetadata(key('missing'), ...cb)
+  );
+  await both('operate', (...cb) =>
+    client.operate(
+      key('rec4'),
+      [ops.incr('i', 1), ops.read('i'), lists.append('l', BIN_MARKER)],
+      ...cb
+    )
+  );
+  await both('operate bin type error (12)', (...cb) =>
+    client.operate(key('rec4'), [ops.incr('s', 1)], ...cb)
+  );
+  await both('operate bad ops (param)', (...cb) =>
+    client.operate(key('rec4'), 'not-ops', ...cb)
+  );
+  await both('append', (...cb) =>
+    client.append(key('rec5'), { s: '-tail' }, ...cb)
+  );
+  await both('prepend', (...cb) =>
+    client.prepend(key('rec5'), { s: 'head-' }, ...cb)
+  );
+  await both('add', (...cb) => client.add(key('rec5'), { i: 2 }, ...cb));
+  await both('incr', (...cb) => client.incr(key('rec5'), { i: 3 }, ...cb));
+  await both('add to string bin (12)', (...cb) =>
+    client.add(key('rec5'), { s: 1 }, ...cb)
+  );
+  await both('remove', (...cb) => client.remove(key(`rec${n++ % 5}`), ...cb));
+  await both('remove missing (2)', (...cb) =>
+    client.remove(key('missing'), ...cb)
+  );
+
+  // --- UDFs -----------------------------------------------------------
+  await both('udfRegister', (...cb) => client.udfRegister(udfFile, ...cb));
+  await waitForUdf(client);
+  await both('udfRegister missing file', (...cb) =>
+    client.udfRegister(join(dir, 'nope.lua'), ...cb)
+  );
+  await both('apply echo', (...cb) =>
+    client.apply(key('rec6'), udf('echo', `${ARG_MARKER}-echo`), ...cb)
+  );
+  await both('apply set_bin', (...cb) =>
+    client.apply(key('rec6'), udf('set_bin', 'u', `${ARG_MARKER}-set`), ...cb)
+  );
+  await both('apply fail (100)', (...cb) =>
+    client.apply(key('rec6'), udf('fail', `${ARG_MARKER}-fail`), ...cb)
+  );
+  await both('apply unknown module', (...cb) =>
+    client.apply(
+      key('rec6'),
+      { module: 'no_such', funcname: 'f', args: [ARG_MARKER] },
+      ...cb
+    )
+  );
+
+  // --- Batches ----------------------------------------------------------
+  const batchKeys = [key('rec7'), key('rec8'), key('missing'), key('rec9')];
+  await both('batchRead', (...cb) =>
+    client.batchRead(
+      batchKeys.map(k => ({ key: k, readAllBins: true })),
+      ...cb
+    )
+  );
+  await both('batchRead with ops', (...cb) =>
+    client.batchRead(
+      [
+        { key: key('rec7'), ops: [ops.read('i')] },
+        { key: key('rec8'), bins: ['s'] },
+      ],
+      ...cb
+    )
+  );
+  await both('batchGet', (...cb) => client.batchGet(batchKeys, ...cb));
+  await both('batchGet empty', (...cb) => client.batchGet([], ...cb));
+  await both('batchExists', (...cb) => client.batchExists(batchKeys, ...cb));
+  await both('batchSelect', (...cb) =>
+    client.batchSelect(batchKeys, ['i'], ...cb)
+  );
+  await both('batchWrite', (...cb) =>
+    client.batchWrite(
+      [
+        {
+          type: Aerospike.batchType.BATCH_WRITE,
+          key: key('bw1'),
+          ops: [ops.write('s', BIN_MARKER)],
+        },
+        {
+          type: Aerospike.batchType.BATCH_REMOVE,
+          key: key('missing'),
+        },
+      ],
+      ...cb
+    )
+  );
+  await both('batchApply', (...cb) =>
+    client.batchApply(
+      [key('rec7'), key('rec8')],
+      udf('echo', `${ARG_MARKER}-batch`),
+      ...cb
+    )
+  );
+  await both('batchRemove', (...cb) =>
+    client.batchRemove([key('bw1'), key('missing')], ...cb)
+  );
+  await both('batchGet forced code', (...cb) =>
+    client.batchGet(
+      [new Aerospike.Key('test', FAULT_SET, ruleKeys.code)],
+      noRetry,
+      ...cb
+    )
+  );
+  {
+    const id = server.faults.add({
+      kind: 'batch',
+      action: { type: 'dropAfter', records: 2 },
+    });
+    await both('batchGet dropped mid-stream', (...cb) =>
+      client.batchGet(batchKeys, noRetry, ...cb)
+    );
+    server.faults.remove(id);
+  }
+  {
+    const id = server.faults.add({
+      kind: 'batch',
+      action: { type: 'error', code: 11 },
+    });
+    await both('batchRead forced code 11', (...cb) =>
+      client.batchRead(
+        batchKeys.map(k => ({ key: k, readAllBins: true })),
+        noRetry,
+        ...cb
+      )
+    );
+    server.faults.remove(id);
+  }
+
+  // --- Scans and queries ------------------------------------------------
+  const scan = () => client.scan('test', set);
+  await r.stream('scan foreach', () => scan().foreach());
+  await r.stream('scan foreach select', () => {
+    const s = scan();
+    s.select('i');
+    return s.foreach();
+  });
+  await r.stream('scan foreach abort', () => scan().foreach(), 3);
+  await r.stream('scan foreach unknown set', () =>
+    client.scan('test', 'no_such_set').foreach()
+  );
+  {
+    const id = server.faults.add({
+      kind: 'scan',
+      action: { type: 'error', code: 11 },
+    });
+    await r.stream('scan forced code', () => scan().foreach({ maxRetries: 0 }));
+    server.faults.remove(id);
+  }
+  {
+    const id = server.faults.add({
+      kind: 'scan',
+      action: { type: 'dropAfter', records: 4 },
+    });
+    await r.stream('scan dropped mid-stream', () =>
+      scan().foreach({ maxRetries: 0 })
+    );
+    server.faults.remove(id);
+  }
+  await r.callback('scan foreach handlers', cb => {
+    const records: unknown[] = [];
+    return scan().foreach(
+      undefined,
+      (rec: unknown) => void records.push(rec),
+      (err: unknown) => cb('error', err, records.length),
+      (...end: unknown[]) => cb('end', records.length, ...end)
+    );
+  });
+  await r.promise('scan results', () => scan().results());
+  await both('scan background', (...cb) =>
+    scan().background(UDF_MODULE, 'set_bin', ['b', 1], undefined, 7, ...cb)
+  );
+  await both('scan operate', (...cb) =>
+    scan().operate([ops.write('o', 1)], undefined, 8, ...cb)
+  );
+  await sleep(50);
+
+  const indexName = 'reliability_idx_i';
+  await both('createIntegerIndex', (...cb) =>
+    client.createIntegerIndex(
+      { ns: 'test', set, bin: 'i', index: indexName },
+      ...cb
+    )
+  );
+  await both('createIntegerIndex again (200)', (...cb) =>
+    client.createIntegerIndex(
+      { ns: 'test', set, bin: 'i', index: indexName },
+      ...cb
+    )
+  );
+  await both('createStringIndex', (...cb) =>
+    client.createStringIndex(
+      { ns: 'test', set, bin: 's', index: 'reliability_idx_s' },
+      ...cb
+    )
+  );
+  await both('createIndex list', (...cb) =>
+    client.createIndex(
+      {
+        ns: 'test',
+        set,
+        bin: 'l',
+        index: 'reliability_idx_l',
+        type: Aerospike.indexType.LIST,
+        datatype: Aerospike.indexDataType.NUMERIC,
+      },
+      ...cb
+    )
+  );
+  await both('createGeo2DSphereIndex', (...cb) =>
+    client.createGeo2DSphereIndex(
+      { ns: 'test', set, bin: 'g', index: 'reliability_idx_g' },
+      ...cb
+    )
+  );
+  await both('createBlobIndex', (...cb) =>
+    client.createBlobIndex(
+      { ns: 'test', set, bin: 'b', index: 'reliability_idx_b' },
+      ...cb
+    )
+  );
+  await both('createExpIntegerIndex', (...cb) =>
+    client.createExpIntegerIndex(
+      {
+        ns: 'test',
+        set,
+        exp: Aerospike.exp.binInt('i'),
+        index: 'reliability_idx_e',
+      },
+      ...cb
+    )
+  );
+  await sleep(50);
+
+  const query = () => {
+    const q = client.query('test', set);
+    q.where(Aerospike.filter.range('i', 0, 15));
+    return q;
+  };
+  await r.stream('query foreach', () => query().foreach());
+  await r.stream('query foreach abort', () => query().foreach(), 2);
+  await r.stream('query on missing index', () => {
+    const q = client.query('test', set);
+    q.where(Aerospike.filter.equal('nobin', 1));
+    return q.foreach();
+  });
+  {
+    const id = server.faults.add({
+      kind: 'query',
+      action: { type: 'dropAfter', records: 3 },
+    });
+    await r.stream('query dropped mid-stream', () =>
+      query().foreach({ maxRetries: 0 })
+    );
+    server.faults.remove(id);
+  }
+  await r.promise('query results', () => query().results());
+  {
+    // Pagination: pages of 6 until done, results() and foreach().
+    const q = client.query('test', set, { paginate: true, maxRecords: 6 });
+    for (let page = 0; page < 6; page++) {
+      await r.promise(`query page ${page} results`, () => q.results());
+      r.sync(`query page ${page} hasNextPage`, () => q.hasNextPage());
+      if (!q.hasNextPage()) break;
+      q.nextPage(q.queryState);
+    }
+    const q2 = client.query('test', set, { paginate: true, maxRecords: 7 });
+    for (let page = 0; page < 6; page++) {
+      await r.stream(`query page ${page} foreach`, () => q2.foreach());
+      if (!q2.hasNextPage()) break;
+      q2.nextPage(q2.queryState);
+    }
+  }
+  await both('query apply (aggregate)', (...cb) =>
+    query().apply(UDF_MODULE, 'count', [], undefined, ...cb)
+  );
+  await both('query background', (...cb) =>
+    query().background(UDF_MODULE, 'set_bin', ['q', 2], undefined, 9, ...cb)
+  );
+  await both('query operate', (...cb) =>
+    query().operate([ops.write('qo', 1)], undefined, 10, ...cb)
+  );
+  await sleep(50);
+  await both('indexRemove', (...cb) =>
+    client.indexRemove('test', 'reliability_idx_s', ...cb)
+  );
+  await both('indexRemove missing (201)', (...cb) =>
+    client.indexRemove('test', 'no_such_index', ...cb)
+  );
+
+  // --- Info, truncate, UDF remove, transactions -------------------------
+  {
+    const [addr, port] = client.config.hosts.split(':');
+    const host = { addr, port: Number(port) };
+    await both('info', (...cb) => client.info('build', host, ...cb));
+    await both('info bad host', (...cb) =>
+      client.info('build', undefined, ...cb)
+    );
+  }
+  await both('infoAny', (...cb) => client.infoAny('namespaces', ...cb));
+  await both('infoAll', (...cb) => client.infoAll('build', ...cb));
+  {
+    const nodes = client.getNodes?.() ?? [];
+    await both('infoNode', (...cb) =>
+      client.infoNode('build', nodes[0], undefined, ...cb)
+    );
+  }
+  await both('truncate set', (...cb) =>
+    client.truncate('test', 'other_set', 0, ...cb)
+  );
+  await both('truncate unknown namespace', (...cb) =>
+    client.truncate('nons', null, 0, ...cb)
+  );
+  if (Aerospike.Transaction) {
+    await both('commit fresh transaction', (...cb) =>
+      client.commit(new Aerospike.Transaction(), ...cb)
+    );
+    await both('abort fresh transaction', (...cb) =>
+      client.abort(new Aerospike.Transaction(), ...cb)
+    );
+    await both('commit not a transaction', (...cb) => client.commit({}, ...cb));
+  }
+  await both('udfRemove', (...cb) =>
+    client.udfRemove(`${UDF_MODULE}.lua`, ...cb)
+  );
+  await both('udfRemove missing', (...cb) =>
+    client.udfRemove('no_such.lua', ...cb)
+  );
+  server.faults.clear();
+  return r;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** Waits until the UDF module is listed (without timing out the run). */
+async function waitForUdf(client: any): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const list = await client.infoAny('udf-list').catch(() => '');
+    if (String(list).includes(UDF_MODULE)) return;
+    await sleep(20);
+  }
+}
