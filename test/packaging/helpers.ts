@@ -19,7 +19,7 @@ import {
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -105,6 +105,33 @@ export async function ensureBuild(): Promise<void> {
     });
     writeFileSync(STAMP, wanted);
   });
+}
+
+/**
+ * The tarball of the current build, packed once for all test files (kept in
+ * build/.pack, which the package's `files` leave out).
+ */
+export async function packedTarball(): Promise<string> {
+  await ensureBuild();
+  const dir = join(ROOT, 'build/.pack');
+  const stamp = join(dir, 'stamp');
+  const wanted = readFileSync(STAMP, 'utf8');
+  const find = () =>
+    existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted
+      ? readdirSync(dir).find(f => f.endsWith('.tgz'))
+      : undefined;
+  let tarball = find();
+  if (!tarball) {
+    await withBuildLock(() => {
+      tarball = find();
+      if (tarball) return;
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      tarball = basename(npmPack(dir));
+      writeFileSync(stamp, wanted);
+    });
+  }
+  return join(dir, tarball!);
 }
 
 /** The environment of a child: no inherited OTEL_*, NODE_OPTIONS or NODE_PATH. */
@@ -206,12 +233,12 @@ export function npmPack(destination: string): string {
  * there) and links to the given packages of the project's node_modules.
  * Nothing else is reachable: NODE_PATH is not set for children.
  */
-export function installPacked(linked: string[]): {
+export async function installPacked(linked: string[]): Promise<{
   dir: string;
   cleanup(): void;
-} {
+}> {
+  const tarball = await packedTarball();
   const dir = mkdtempSync(join(tmpdir(), 'otel-aerospike-pack-'));
-  const tarball = npmPack(dir);
   const target = join(dir, 'node_modules', PACKAGE_NAME);
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);

@@ -71,11 +71,11 @@ describe('npm pack --dry-run', () => {
 });
 
 describe('the packed package, installed', () => {
-  let app: ReturnType<typeof installPacked>;
+  let app: Awaited<ReturnType<typeof installPacked>>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // Only what a consumer's npm would install besides the package itself.
-    app = installPacked([
+    app = await installPacked([
       '@opentelemetry/api',
       '@opentelemetry/instrumentation',
       '@opentelemetry/semantic-conventions',

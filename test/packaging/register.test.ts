@@ -210,10 +210,10 @@ describe('register entry, ES module application (--import)', () => {
 describe('register entry without @opentelemetry/sdk-node installed', () => {
   // A real install of the packed package whose node_modules has what the
   // application needs, the package's dependencies and the API, but no SDK.
-  let app: ReturnType<typeof installPacked>;
+  let app: Awaited<ReturnType<typeof installPacked>>;
 
-  beforeAll(() => {
-    app = installPacked([
+  beforeAll(async () => {
+    app = await installPacked([
       '@opentelemetry/api',
       '@opentelemetry/instrumentation',
       '@opentelemetry/semantic-conventions',
@@ -249,10 +249,10 @@ describe('register entry without @opentelemetry/sdk-node installed', () => {
 describe('register entry with @opentelemetry/auto-instrumentations-node', () => {
   // A real install of the packed package with the SDK and a stand-in for
   // auto-instrumentations-node (HTTP, plus a second Aerospike instance).
-  let app: ReturnType<typeof installPacked>;
+  let app: Awaited<ReturnType<typeof installPacked>>;
 
-  beforeAll(() => {
-    app = installPacked([
+  beforeAll(async () => {
+    app = await installPacked([
       '@opentelemetry/api',
       '@opentelemetry/instrumentation',
       '@opentelemetry/instrumentation-http',
