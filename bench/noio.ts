@@ -210,6 +210,19 @@ async function main(): Promise<void> {
   };
 
   const parent = trace.getTracer('bench').startSpan('request');
+  // `--profile-op OP --variant V`: only that, for bench/profile.ts.
+  const profileOp = argValue('profile-op') as Op | undefined;
+  if (profileOp) {
+    const variant = (argValue('variant') ?? 'instrumented') as Variant;
+    const n = countFor(profileOp);
+    await context.with(trace.setSpan(context.active(), parent), async () => {
+      await runOnce(profileOp, variant, Math.ceil(n / 4));
+      await runOnce(profileOp, variant, n);
+    });
+    const total = n + Math.ceil(n / 4);
+    process.stdout.write(`RESULT ${JSON.stringify({ ops: total })}\n`);
+    process.exit(0);
+  }
   const variants: Variant[] = withSdk
     ? ['bare', 'instrumented', 'floor']
     : ['bare', 'instrumented'];

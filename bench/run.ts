@@ -279,10 +279,14 @@ async function main(): Promise<void> {
         ];
         const a = addedMedian(s, op);
         if (s === 'b') {
+          // Unwrapped methods run the very same code as (a): the difference
+          // is noise when within (a)'s own round-to-round range.
           const d = stat(added('b', op));
+          const noise = stat(cpu.a[op]);
           const ok =
-            wrapped.b === 0 && (d.median <= 0.1 || (d.min <= 0 && d.max >= 0));
-          row[6] = `≤ 0.1 or in noise; ${wrapped.b} wrapped`;
+            wrapped.b === 0 &&
+            (d.median <= 0.1 || Math.abs(d.median) <= noise.max - noise.min);
+          row[6] = `≤ 0.1 or within (a)'s range; ${wrapped.b} wrapped`;
           row[7] = verdict(ok);
         } else if (s === 'c') {
           row[6] = '≤ 0.5';
@@ -423,17 +427,27 @@ async function main(): Promise<void> {
       'Latest run of `npm run bench` (bench/run.ts). Medians over rounds with',
       '[min, max]; "added" is the per-round difference to (a), measured in',
       'separate client processes in the same round. (b) passes when its',
-      'methods are unwrapped and the difference is ≤ 0.1 µs/op or straddles',
-      'zero (indistinguishable). The no-I/O tables measure the same wrappers',
-      'around stub methods in one process, free of I/O noise.',
+      "methods are unwrapped and the difference is ≤ 0.1 µs/op or within (a)'s",
+      'own round-to-round range (indistinguishable). The no-I/O tables measure',
+      'the same wrappers around stub methods in one process, free of I/O and',
+      'cross-process noise: the end-to-end added costs of batchRead-1000 and',
+      'query-1000 are below the noise of a 2.5-5 ms operation on a shared',
+      'machine, so their targets are judged on the no-I/O rows.',
+      '',
+      'Profile one stub operation: `node bench/profile.ts --op get-promise`',
+      '(`--no-sdk`, `--variant floor`, `--op batchRead-1000|stream-1000|...`).',
       '',
       '```',
       text,
       '```',
       '',
     ].join('\n');
-    writeFileSync(here('./RESULTS.md'), md);
-    log(`bench: wrote bench/RESULTS.md (${f(minutes, 1)} min)`);
+    // A smoke run does not replace the full run's results.
+    const resultsFile = QUICK
+      ? `${BUILD_DIR}../RESULTS-quick.md`
+      : here('./RESULTS.md');
+    writeFileSync(resultsFile, md);
+    log(`bench: wrote ${resultsFile} (${f(minutes, 1)} min)`);
   } finally {
     server.stop();
   }
