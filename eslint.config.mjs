@@ -3,7 +3,12 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['build/**', 'node_modules/**', '.ci/**', '**/*.lua'],
+    ignores: [
+      '**/build/**',
+      'node_modules/**',
+      '.ci/.toolchain/**',
+      '**/*.lua',
+    ],
   },
   ...tseslint.configs.recommended,
   {
@@ -24,5 +29,10 @@ export default tseslint.config(
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
     },
+  },
+  {
+    // CommonJS fixtures and scripts load their dependencies with require().
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   }
 );
