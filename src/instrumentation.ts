@@ -5,7 +5,8 @@
 import {
   context,
   createContextKey,
-  ROOT_CONTEXT,
+  createNoopMeter,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -18,6 +19,7 @@ import type {
   ObservableResult,
   ObservableUpDownCounter,
   Span,
+  TracerProvider,
 } from '@opentelemetry/api';
 import {
   InstrumentationBase,
@@ -88,6 +90,9 @@ const SUPPRESS_TRACING_KEY = createContextKey(
  */
 let activeCalls = 0;
 
+/** The API's no-op meter hands out this one shared histogram. */
+const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
+
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 interface EmitterLike {
@@ -103,6 +108,11 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   declare private _statusNames: Map<number, string> | undefined;
   declare private _clientInfos: WeakMap<object, ClientInfo> | undefined;
   declare private _liveClients: Set<WeakRef<ClientLike>> | undefined;
+  /** The meter records: not the API's no-op meter. */
+  declare private _metricsRecording: boolean;
+  /** Set once a real tracer provider is known to be behind the tracer. */
+  declare private _tracingRecording: boolean | undefined;
+  declare private _tracerProvider: TracerProvider | undefined;
 
   constructor(config: AerospikeInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -142,6 +152,30 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     super.setConfig(config);
   }
 
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this._tracerProvider = tracerProvider;
+    this._tracingRecording = undefined;
+  }
+
+  /**
+   * Whether spans can be recorded: false while only the API's proxy provider
+   * without an SDK behind it is there. Once true it stays true (an SDK, once
+   * registered, is not unregistered).
+   */
+  private _isTracing(): boolean {
+    if (this._tracingRecording) return true;
+    const provider = this._tracerProvider ?? trace.getTracerProvider();
+    const recording =
+      !(provider instanceof ProxyTracerProvider) ||
+      provider.getDelegateTracer(
+        this.instrumentationName,
+        this.instrumentationVersion
+      ) !== undefined;
+    if (recording) this._tracingRecording = true;
+    return recording;
+  }
+
   protected override _updateMetricInstruments(): void {
     this._operationDuration = this.meter.createHistogram(
       METRIC_DB_CLIENT_OPERATION_DURATION,
@@ -173,6 +207,7 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     this._connectionCount.addCallback(result =>
       this._observeConnections(result)
     );
+    this._metricsRecording = this._operationDuration !== NOOP_HISTOGRAM;
   }
 
   /**
@@ -249,6 +284,10 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     args: unknown[]
   ): unknown {
     if (activeCalls > 0 || !this._enabled) return original.apply(self, args);
+    // With no SDK registered there is nothing to record: stay out of the way.
+    if (!this._metricsRecording && !this._isTracing()) {
+      return original.apply(self, args);
+    }
     const parentContext = context.active();
     const config = this._config;
     if (
@@ -486,7 +525,7 @@ class TracedOperation {
     this._awaitsCallback = true;
     return function (this: unknown, ...args: unknown[]) {
       operation.finish(args[0], args[1]);
-      return parentContext === ROOT_CONTEXT
+      return context.active() === parentContext
         ? callback.apply(this, args)
         : context.with(parentContext, callback, this, ...args);
     };
@@ -547,7 +586,7 @@ class TracedOperation {
       } else if (event === 'error') {
         operation.finish(args[0], undefined);
       }
-      return parentContext === ROOT_CONTEXT
+      return context.active() === parentContext
         ? emit.call(this, event, ...args)
         : context.with(parentContext, emit, this, event, ...args);
     };

@@ -192,33 +192,39 @@ export function readTarget(
 
 /**
  * The namespace and set every entry of a batch shares (either is left out
- * when the entries disagree), and the batch size.
+ * when the entries disagree), and the batch size. Keys and records get a
+ * loop each: this runs over every entry of a batch of any size.
  */
 function sharedTarget(entries: unknown, isRecords: boolean): OperationTarget {
   if (!Array.isArray(entries)) return {};
   const size = entries.length;
-  let namespace: string | undefined;
-  let set: string | undefined;
+  if (size === 0) return { batchSize: 0 };
+  const keys = entries as Array<KeyLike | null | undefined>;
+  const records = entries as Array<{ key?: KeyLike } | null | undefined>;
+  const first = isRecords ? records[0]?.key : keys[0];
+  const namespace = first?.ns;
+  const set = first?.set;
   let namespaceShared = true;
   let setShared = true;
-  for (let i = 0; i < size; i++) {
-    const entry = entries[i] as { key?: unknown } | null | undefined;
-    const key = (isRecords ? entry?.key : entry) as KeyLike | null | undefined;
-    const ns = key?.ns;
-    const entrySet = key?.set;
-    if (i === 0) {
-      namespace = stringOrUndefined(ns);
-      set = stringOrUndefined(entrySet);
-    } else {
-      if (namespaceShared && ns !== namespace) namespaceShared = false;
-      if (setShared && entrySet !== set) setShared = false;
+  if (isRecords) {
+    for (let i = 1; i < size; i++) {
+      const key = records[i]?.key;
+      if (key?.ns !== namespace) namespaceShared = false;
+      if (key?.set !== set) setShared = false;
+      if (!namespaceShared && !setShared) break;
+    }
+  } else {
+    for (let i = 1; i < size; i++) {
+      const key = keys[i];
+      if (key?.ns !== namespace) namespaceShared = false;
+      if (key?.set !== set) setShared = false;
       if (!namespaceShared && !setShared) break;
     }
   }
   return {
-    namespace: namespaceShared ? namespace : undefined,
+    namespace: namespaceShared ? stringOrUndefined(namespace) : undefined,
     // A set is only meaningful inside one namespace.
-    set: namespaceShared && setShared ? set : undefined,
+    set: namespaceShared && setShared ? stringOrUndefined(set) : undefined,
     batchSize: size,
   };
 }
