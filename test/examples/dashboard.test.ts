@@ -3,18 +3,20 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+import { startBackend } from '../helpers/backend.ts';
+import {
+  namesIn,
+  SCRAPE_LABELS,
+  scrapeExported,
+  type Exported,
+} from '../docs/promql.ts';
 
 // Every query of the Grafana dashboard must name metrics and labels that the
 // package really exports. They are not written down here: the test runs a
 // few operations (including a failing one, for error.type) with the
-// Prometheus exporter and reads the names off its /metrics text.
+// Prometheus exporter and reads the names off its /metrics text
+// (test/docs/promql.ts, shared with the README test).
 
 const dashboard = JSON.parse(
   readFileSync(
@@ -23,121 +25,13 @@ const dashboard = JSON.parse(
   )
 );
 
-/** Labels Prometheus itself adds at scrape time. */
-const SCRAPE_LABELS = new Set(['job', 'instance']);
-
-/** PromQL words that are not metric names. */
-const PROMQL_WORDS = new Set([
-  // aggregations and their modifiers
-  'sum',
-  'min',
-  'max',
-  'avg',
-  'count',
-  'stddev',
-  'stdvar',
-  'topk',
-  'bottomk',
-  'quantile',
-  'count_values',
-  'group',
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'bool',
-  'and',
-  'or',
-  'unless',
-  'offset',
-  // functions
-  'rate',
-  'irate',
-  'increase',
-  'delta',
-  'idelta',
-  'deriv',
-  'histogram_quantile',
-  'histogram_count',
-  'histogram_sum',
-  'label_replace',
-  'label_join',
-  'clamp_min',
-  'clamp_max',
-  'abs',
-  'ceil',
-  'floor',
-  'round',
-  'vector',
-  'scalar',
-  'time',
-  'absent',
-  'sum_over_time',
-  'avg_over_time',
-  'max_over_time',
-  'min_over_time',
-  'last_over_time',
-  'label_values',
-  // Grafana
-  'inf',
-  'nan',
-]);
-
-interface Exported {
-  /** Sample names (`..._bucket`, `..._count`, gauges) to their labels. */
-  metrics: Map<string, Set<string>>;
-  text: string;
-}
-
 let exported: Exported;
 
-function parseExposition(text: string): Exported {
-  const metrics = new Map<string, Set<string>>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? /.exec(line);
-    if (!m) continue;
-    const labels = metrics.get(m[1]) ?? new Set<string>();
-    for (const [, name] of (m[3] ?? '').matchAll(/([a-zA-Z_]\w*)="/g)) {
-      labels.add(name);
-    }
-    metrics.set(m[1], labels);
-  }
-  return { metrics, text };
-}
-
 beforeAll(async () => {
-  const telemetry = setupTelemetry();
-  const { Aerospike } = telemetry;
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  telemetry.instrumentation.setMeterProvider(
-    new MeterProvider({ readers: [prometheus] })
-  );
   const backend = await startBackend();
-  const client = await Aerospike.connect(clientConfig(backend.hosts));
-  const set = uniqueName('dash');
-  const key = (id: string) => new Aerospike.Key('test', set, id);
   try {
-    await client.put(key('a'), { n: 1 });
-    await client.put(key('b'), { n: 2 });
-    await client.get(key('a'));
-    await client.get(key('missing')).catch(() => undefined);
-    await client.batchRead([{ key: key('a') }, { key: key('b') }]);
-    await client.query('test', set).results();
-
-    // Scraped over HTTP, as Prometheus would.
-    const server = createServer((req, res) =>
-      prometheus.getMetricsRequestHandler(req, res)
-    );
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as AddressInfo;
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    await new Promise(r => server.close(r));
-    exported = parseExposition(text);
+    exported = await scrapeExported(backend.hosts);
   } finally {
-    await client.close();
     await backend.close();
   }
 });
@@ -166,45 +60,6 @@ function allQueries(): Query[] {
     out.push({ where: `variable $${v.name}`, expr: q });
   }
   return out;
-}
-
-/** Metric names and label names a PromQL expression uses. */
-function namesIn(expr: string): { metrics: string[]; labels: string[] } {
-  const labels: string[] = [];
-  let rest = expr
-    // Grafana variables: $x, ${x}, ${x:opt}, [[x]]
-    .replace(/\$\{[^}]*\}|\$\w+|\[\[\w+\]\]/g, 'X');
-  // Label matchers: name op "value"
-  for (const m of rest.matchAll(/([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"/g)) {
-    labels.push(m[1]);
-  }
-  rest = rest.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  // Grouping lists: by (...), without (...), on (...), ignoring (...)
-  rest = rest.replace(
-    /\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g,
-    (_all, _word, list: string) => {
-      labels.push(
-        ...list
-          .split(',')
-          .map(s => s.trim())
-          .filter(Boolean)
-      );
-      return ' ';
-    }
-  );
-  // label_values(metric, label)
-  rest = rest.replace(
-    /\blabel_values\s*\(([^,]*?),\s*(\w+)\s*\)/g,
-    (_all, inner: string, label: string) => {
-      labels.push(label);
-      return ` ${inner} `;
-    }
-  );
-  rest = rest.replace(/\{[^}]*\}/g, ' ').replace(/\[[^\]]*\]/g, ' ');
-  const metrics = [...rest.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
-    .map(m => m[0])
-    .filter(w => !PROMQL_WORDS.has(w.toLowerCase()) && w !== 'X');
-  return { metrics, labels };
 }
 
 describe('Grafana dashboard', () => {
