@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { createRequire } from 'node:module';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -21,6 +22,8 @@ import {
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import { AerospikeInstrumentation } from '../../src';
 import type { AerospikeInstrumentationConfig } from '../../src';
+import { startBackend } from './backend.ts';
+import type { Backend } from './backend.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -134,4 +137,63 @@ export async function eventually(
       await new Promise(resolve => setTimeout(resolve, 10));
     }
   }
+}
+
+/** The Aerospike client of a suite, connected to its backend. */
+export interface ClientFixture {
+  backend: Backend;
+  client: any;
+  /** `server.address` / `server.port` the instrumentation should report. */
+  serverAddress: string;
+  serverPort: number;
+}
+
+/**
+ * Starts a backend and connects a client before the suite (running `seed`
+ * once), resets the instrumentation's config and the finished spans before
+ * each test, and closes both after the suite.
+ */
+export function useClient(
+  telemetry: Telemetry,
+  seed?: (client: any) => Promise<void>
+): ClientFixture {
+  const fixture = {} as ClientFixture;
+  beforeAll(async () => {
+    fixture.backend = await startBackend();
+    fixture.client = await telemetry.Aerospike.connect(
+      clientConfig(fixture.backend.hosts)
+    );
+    const first = fixture.backend.hosts.split(',')[0];
+    const colon = first.lastIndexOf(':');
+    fixture.serverAddress = first.slice(0, colon).replace(/^\[|\]$/g, '');
+    fixture.serverPort = Number(first.slice(colon + 1));
+    await seed?.(fixture.client);
+  });
+  afterAll(async () => {
+    await fixture.client?.close();
+    await fixture.backend?.close();
+  });
+  beforeEach(() => {
+    telemetry.instrumentation.setConfig({});
+    telemetry.resetSpans();
+  });
+  return fixture;
+}
+
+/** The only span of the instrumentation since the last reset. */
+export function onlySpan(telemetry: Telemetry): ReadableSpan {
+  const spans = telemetry.aerospikeSpans();
+  expect(spans.map(s => s.name)).toHaveLength(1);
+  return spans[0];
+}
+
+/** Calls a client method in callback form; resolves with the callback's arguments. */
+export function callbackForm(
+  client: any,
+  method: string,
+  ...args: unknown[]
+): Promise<any[]> {
+  return new Promise(resolve => {
+    client[method](...args, (...cbArgs: unknown[]) => resolve(cbArgs));
+  });
 }

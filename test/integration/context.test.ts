@@ -2,37 +2,22 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+import { uniqueName } from '../helpers/backend.ts';
+import { setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
 const set = uniqueName('context');
 const tracer = telemetry.tracerProvider.getTracer('test');
 
-let backend: Awaited<ReturnType<typeof startBackend>>;
-let client: any;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  client = await Aerospike.connect(clientConfig(backend.hosts));
+const db = useClient(telemetry, async client => {
   for (let i = 0; i < 5; i++) {
     await client.put(new Aerospike.Key('test', set, `r${i}`), { i });
   }
-});
-
-afterAll(async () => {
-  await client?.close();
-  await backend?.close();
-});
-
-beforeEach(() => {
-  telemetry.instrumentation.setConfig({});
-  telemetry.resetSpans();
 });
 
 const key = (id: string) => new Aerospike.Key('test', set, id);
@@ -46,7 +31,7 @@ describe('context in callbacks and stream handlers', () => {
     const parent = telemetry.startParent('caller');
     const seen = await new Promise<{ active?: Span; child: Span }>(resolve => {
       inParent(parent, () => {
-        client.get(key('r1'), () => {
+        db.client.get(key('r1'), () => {
           const child = tracer.startSpan('in-callback');
           child.end();
           resolve({ active: trace.getActiveSpan(), child });
@@ -64,7 +49,7 @@ describe('context in callbacks and stream handlers', () => {
   it('keeps the caller context after await in the promise form', async () => {
     const parent = telemetry.startParent('caller');
     const active = await inParent(parent, async () => {
-      await client.get(key('r2'));
+      await db.client.get(key('r2'));
       return trace.getActiveSpan();
     });
     parent.end();
@@ -76,7 +61,7 @@ describe('context in callbacks and stream handlers', () => {
     const seen: Array<Span | undefined> = [];
     await new Promise<void>((resolve, reject) => {
       inParent(parent, () => {
-        const stream = client.scan('test', set).foreach();
+        const stream = db.client.scan('test', set).foreach();
         stream.on('data', () => seen.push(trace.getActiveSpan()));
         stream.on('error', reject);
         stream.on('end', () => {
@@ -101,7 +86,7 @@ describe('context in callbacks and stream handlers', () => {
     const seen: Array<Span | undefined> = [];
     await new Promise<void>((resolve, reject) => {
       inParent(parent, () => {
-        client.scan('test', set).foreach(
+        db.client.scan('test', set).foreach(
           undefined,
           () => seen.push(trace.getActiveSpan()),
           reject,
@@ -118,19 +103,19 @@ describe('context in callbacks and stream handlers', () => {
 describe('suppression and requireParentSpan', () => {
   it('creates no span while tracing is suppressed', async () => {
     await context.with(suppressTracing(context.active()), async () => {
-      await client.get(key('r1'));
-      await new Promise(resolve => client.get(key('r1'), resolve));
+      await db.client.get(key('r1'));
+      await new Promise(resolve => db.client.get(key('r1'), resolve));
     });
     expect(telemetry.aerospikeSpans()).toHaveLength(0);
   });
 
   it('skips operations without a parent when requireParentSpan is set', async () => {
     telemetry.instrumentation.setConfig({ requireParentSpan: true });
-    await client.get(key('r1'));
+    await db.client.get(key('r1'));
     expect(telemetry.aerospikeSpans()).toHaveLength(0);
 
     const parent = telemetry.startParent();
-    await inParent(parent, () => client.get(key('r1')));
+    await inParent(parent, () => db.client.get(key('r1')));
     parent.end();
     const spans = telemetry.aerospikeSpans();
     expect(spans).toHaveLength(1);
@@ -140,7 +125,7 @@ describe('suppression and requireParentSpan', () => {
   });
 
   it('creates a root span when there is no parent by default', async () => {
-    await client.get(key('r1'));
+    await db.client.get(key('r1'));
     const [span] = telemetry.aerospikeSpans();
     expect(span.parentSpanContext).toBeUndefined();
   });

@@ -14,19 +14,17 @@ import {
 } from 'vitest';
 import { diag, DiagLogLevel, SpanStatusCode } from '@opentelemetry/api';
 import { isWrapped } from '@opentelemetry/instrumentation';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+import { uniqueName } from '../helpers/backend.ts';
+import { clientConfig, setupTelemetry, useClient } from '../helpers/otel.ts';
 import { AerospikeInstrumentation } from '../../src';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
 const set = uniqueName('hooks');
 
-let backend: Awaited<ReturnType<typeof startBackend>>;
-let client: any;
 const diagErrors: unknown[][] = [];
 
-beforeAll(async () => {
+beforeAll(() => {
   diag.setLogger(
     {
       error: (...args: unknown[]) => diagErrors.push(args),
@@ -37,20 +35,17 @@ beforeAll(async () => {
     },
     DiagLogLevel.WARN
   );
-  backend = await startBackend();
-  client = await Aerospike.connect(clientConfig(backend.hosts));
+});
+
+const db = useClient(telemetry, async client => {
   await client.put(new Aerospike.Key('test', set, 'present'), { v: 1 });
 });
 
-afterAll(async () => {
-  await client?.close();
-  await backend?.close();
+afterAll(() => {
   diag.disable();
 });
 
 beforeEach(() => {
-  telemetry.instrumentation.setConfig({});
-  telemetry.resetSpans();
   diagErrors.length = 0;
 });
 
@@ -68,7 +63,7 @@ describe('hooks', () => {
     telemetry.instrumentation.setConfig({ requestHook });
     const k = key('present');
     const policy = new Aerospike.ReadPolicy({ totalTimeout: 5000 });
-    await client.get(k, policy);
+    await db.client.get(k, policy);
     expect(requestHook).toHaveBeenCalledTimes(1);
     const info = requestHook.mock.calls[0][1];
     expect(info).toMatchObject({
@@ -88,7 +83,7 @@ describe('hooks', () => {
     const requestHook = vi.fn();
     telemetry.instrumentation.setConfig({ requestHook });
     const keys = [key('present'), key('other')];
-    await client.batchRead(keys.map(k => ({ key: k, readAllBins: true })));
+    await db.client.batchRead(keys.map(k => ({ key: k, readAllBins: true })));
     const info = requestHook.mock.calls[0][1];
     expect(info.operation).toBe('BATCH READ');
     expect(info.keys).toHaveLength(2);
@@ -99,7 +94,7 @@ describe('hooks', () => {
   it('gives the response hook the very result the caller gets', async () => {
     const responseHook = vi.fn();
     telemetry.instrumentation.setConfig({ responseHook });
-    const record = await client.get(key('present'));
+    const record = await db.client.get(key('present'));
     expect(responseHook).toHaveBeenCalledTimes(1);
     expect(responseHook.mock.calls[0][1].operation).toBe('GET');
     expect(responseHook.mock.calls[0][1].result).toBe(record);
@@ -109,7 +104,7 @@ describe('hooks', () => {
     const errorHook = vi.fn();
     const responseHook = vi.fn();
     telemetry.instrumentation.setConfig({ errorHook, responseHook });
-    const error = await client.get(key('absent')).catch((e: unknown) => e);
+    const error = await db.client.get(key('absent')).catch((e: unknown) => e);
     expect(errorHook).toHaveBeenCalledTimes(1);
     expect(errorHook.mock.calls[0][1]).toEqual({ operation: 'GET', error });
     expect(errorHook.mock.calls[0][1].error).toBe(error);
@@ -125,12 +120,12 @@ describe('hooks', () => {
       responseHook: boom,
       errorHook: boom,
     });
-    const record = await client.get(key('present'));
+    const record = await db.client.get(key('present'));
     expect(record.bins).toEqual({ v: 1 });
-    const error = await client.get(key('absent')).catch((e: any) => e);
+    const error = await db.client.get(key('absent')).catch((e: any) => e);
     expect(error.code).toBe(2);
     const [cbError, cbRecord] = await new Promise<any[]>(resolve =>
-      client.get(key('present'), (...args: any[]) => resolve(args))
+      db.client.get(key('present'), (...args: any[]) => resolve(args))
     );
     expect(cbError).toBeNull();
     expect(cbRecord.bins).toEqual({ v: 1 });
@@ -146,22 +141,22 @@ describe('hooks', () => {
 
 describe('configuration', () => {
   it('applies setConfig to later operations', async () => {
-    await client.put(key('cfg'), { v: 1 });
+    await db.client.put(key('cfg'), { v: 1 });
     expect(
       telemetry.aerospikeSpans()[0].attributes['db.aerospike.key']
     ).toBeUndefined();
     telemetry.instrumentation.setConfig({ captureKey: true });
-    await client.put(key('cfg'), { v: 2 });
+    await db.client.put(key('cfg'), { v: 2 });
     expect(telemetry.aerospikeSpans()[1].attributes['db.aerospike.key']).toBe(
       'cfg'
     );
   });
 
   it('traces info calls only with traceInfo', async () => {
-    await client.infoAny('build');
+    await db.client.infoAny('build');
     expect(telemetry.aerospikeSpans()).toHaveLength(0);
     telemetry.instrumentation.setConfig({ traceInfo: true });
-    const build = await client.infoAny('build');
+    const build = await db.client.infoAny('build');
     expect(build).toMatch(/^build\t/);
     const [span] = telemetry.aerospikeSpans();
     expect(span.name).toBe('INFO');
@@ -180,18 +175,18 @@ describe('disable and enable', () => {
     expect(isWrapped(proto.batchRead)).toBe(false);
     expect(isWrapped(Aerospike.Query.prototype.foreach)).toBe(false);
     expect(isWrapped(Aerospike.Scan.prototype.foreach)).toBe(false);
-    await client.get(key('present'));
+    await db.client.get(key('present'));
     expect(telemetry.aerospikeSpans()).toHaveLength(0);
 
     telemetry.instrumentation.enable();
     expect(isWrapped(proto.get)).toBe(true);
-    await client.get(key('present'));
+    await db.client.get(key('present'));
     expect(telemetry.aerospikeSpans()).toHaveLength(1);
   });
 
   it('instruments a client created while the instrumentation was disabled', async () => {
     telemetry.instrumentation.disable();
-    const early = await Aerospike.connect(clientConfig(backend.hosts));
+    const early = await Aerospike.connect(clientConfig(db.backend.hosts));
     try {
       telemetry.instrumentation.enable();
       await early.get(key('present'));
@@ -205,7 +200,7 @@ describe('disable and enable', () => {
     const second = new AerospikeInstrumentation();
     second.setTracerProvider(telemetry.tracerProvider);
     try {
-      await client.get(key('present'));
+      await db.client.get(key('present'));
       expect(telemetry.aerospikeSpans()).toHaveLength(1);
     } finally {
       second.disable();
@@ -217,7 +212,7 @@ describe('synchronous throws and bad arguments', () => {
   it('records a synchronous TypeError from bad arguments and rethrows the same object', () => {
     let thrown: unknown;
     try {
-      client.createIndex(null);
+      db.client.createIndex(null);
     } catch (err) {
       thrown = err;
     }
@@ -231,7 +226,7 @@ describe('synchronous throws and bad arguments', () => {
   });
 
   it('records a TypeError the client rejects with for a bad key', async () => {
-    const error = await client.get(5).catch((e: unknown) => e);
+    const error = await db.client.get(5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     const [span] = telemetry.aerospikeSpans();
     expect(span.name).toBe('GET');
@@ -239,7 +234,7 @@ describe('synchronous throws and bad arguments', () => {
   });
 
   it('rethrows the same synchronous error and records it', async () => {
-    const closed = new Aerospike.Client(clientConfig(backend.hosts));
+    const closed = new Aerospike.Client(clientConfig(db.backend.hosts));
     let thrown: unknown;
     try {
       closed.query('test', set);
@@ -250,7 +245,7 @@ describe('synchronous throws and bad arguments', () => {
     // query() only builds an object: no span, and the throw is untouched.
     expect(telemetry.aerospikeSpans()).toHaveLength(0);
 
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     query.udf = { module: 'm', funcname: 'f' };
     query.paginate = true;
     let foreachError: unknown;

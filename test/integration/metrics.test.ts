@@ -2,33 +2,21 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type {
   DataPoint,
   Histogram,
   MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+import { uniqueName } from '../helpers/backend.ts';
+import { clientConfig, setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
 const set = uniqueName('metrics');
 
-let backend: Awaited<ReturnType<typeof startBackend>>;
-let client: any;
-let serverAddress: string;
-let serverPort: number;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  client = await Aerospike.connect(clientConfig(backend.hosts));
-  const first = backend.hosts.split(',')[0];
-  const colon = first.lastIndexOf(':');
-  serverAddress = first.slice(0, colon).replace(/^\[|\]$/g, '');
-  serverPort = Number(first.slice(colon + 1));
-
+const db = useClient(telemetry, async client => {
   for (let i = 0; i < 5; i++) await client.put(key(`r${i}`), { i });
   await client.get(key('r0'));
   await client.get(key('r1'));
@@ -40,11 +28,6 @@ beforeAll(async () => {
     }))
   );
   await client.scan('test', set).results();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await backend?.close();
 });
 
 function key(id: string) {
@@ -88,8 +71,8 @@ describe('db.client.operation.duration', () => {
       'db.namespace': 'test',
       'db.collection.name': set,
       'db.operation.name': 'GET',
-      'server.address': serverAddress,
-      'server.port': serverPort,
+      'server.address': db.serverAddress,
+      'server.port': db.serverPort,
     });
     expect(gets!.value.sum).toBeGreaterThan(0);
     const puts = pointFor(metric, { 'db.operation.name': 'PUT' });
@@ -135,7 +118,7 @@ describe('db.client.connection.count', () => {
       dataPoints.map(p => p.attributes['db.client.connection.state'])
     );
     expect(states).toEqual(new Set(['idle', 'used']));
-    const stats = client.stats();
+    const stats = db.client.stats();
     const node = stats.nodes[0];
     const asyncIdle = dataPoints.find(
       p =>
@@ -148,7 +131,7 @@ describe('db.client.connection.count', () => {
   });
 
   it('stops reporting a client once it is closed', async () => {
-    const other = await Aerospike.connect(clientConfig(backend.hosts));
+    const other = await Aerospike.connect(clientConfig(db.backend.hosts));
     await other.get(key('r0'));
     let metric = await telemetry.metric('db.client.connection.count');
     const before = (metric!.dataPoints as DataPoint<number>[]).length;

@@ -2,11 +2,11 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { onEmbedded, startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, eventually, setupTelemetry } from '../helpers/otel.ts';
+import { onEmbedded, uniqueName } from '../helpers/backend.ts';
+import { eventually, setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
@@ -14,12 +14,7 @@ const set = uniqueName('stream');
 const indexName = uniqueName('idx_age');
 const RECORDS = 30;
 
-let backend: Awaited<ReturnType<typeof startBackend>>;
-let client: any;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  client = await Aerospike.connect(clientConfig(backend.hosts));
+const db = useClient(telemetry, async client => {
   for (let i = 0; i < RECORDS; i++) {
     await client.put(new Aerospike.Key('test', set, `r${i}`), {
       age: i,
@@ -36,15 +31,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.indexRemove('test', indexName).catch(() => {});
-  await client?.close();
-  await backend?.close();
+  await db.client?.indexRemove('test', indexName).catch(() => {});
 });
 
 beforeEach(() => {
-  telemetry.instrumentation.setConfig({});
-  telemetry.resetSpans();
-  backend.embedded?.faults.clear();
+  db.backend.embedded?.faults.clear();
 });
 
 function spansNamed(name: string): ReadableSpan[] {
@@ -62,7 +53,7 @@ function collect(stream: any): Promise<{ records: any[]; end: unknown }> {
 
 describe('scan', () => {
   it('covers a whole foreach stream with one span and counts the rows', async () => {
-    const { records } = await collect(client.scan('test', set).foreach());
+    const { records } = await collect(db.client.scan('test', set).foreach());
     expect(records).toHaveLength(RECORDS);
     const spans = telemetry.aerospikeSpans();
     expect(spans).toHaveLength(1);
@@ -77,7 +68,7 @@ describe('scan', () => {
   });
 
   it('traces results() as one SCAN span (no nested foreach span)', async () => {
-    const records = await client.scan('test', set).results();
+    const records = await db.client.scan('test', set).results();
     expect(records).toHaveLength(RECORDS);
     const spans = telemetry.aerospikeSpans();
     expect(spans.map(s => s.name)).toEqual([`SCAN test.${set}`]);
@@ -85,7 +76,7 @@ describe('scan', () => {
   });
 
   it('ends the span on abort with the rows delivered so far', async () => {
-    const stream = client.scan('test', set).foreach();
+    const stream = db.client.scan('test', set).foreach();
     let seen = 0;
     await new Promise<void>((resolve, reject) => {
       stream.on('data', () => {
@@ -107,11 +98,11 @@ describe('scan', () => {
   it.skipIf(!onEmbedded)(
     'ends the span with an error when the stream fails mid-way',
     async () => {
-      backend.embedded!.faults.add({
+      db.backend.embedded!.faults.add({
         kind: 'scan',
         action: { type: 'dropAfter', records: 10 },
       });
-      const stream = client
+      const stream = db.client
         .scan('test', set)
         .foreach(new Aerospike.ScanPolicy({ maxRetries: 0 }));
       const received: any[] = [];
@@ -136,7 +127,7 @@ describe('scan', () => {
 
 describe('query', () => {
   it('traces a filtered query stream', async () => {
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     query.where(Aerospike.filter.range('age', 10, 19));
     const { records } = await collect(query.foreach());
     expect(records).toHaveLength(10);
@@ -148,7 +139,7 @@ describe('query', () => {
   });
 
   it('traces results() with an equality filter', async () => {
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     query.where(Aerospike.filter.equal('age', 7));
     const records = await query.results();
     expect(records.map((r: any) => r.bins.age)).toEqual([7]);
@@ -158,7 +149,10 @@ describe('query', () => {
   });
 
   it('produces one span per page when paginating', async () => {
-    const query = client.query('test', set, { paginate: true, maxRecords: 12 });
+    const query = db.client.query('test', set, {
+      paginate: true,
+      maxRecords: 12,
+    });
     const pageSizes: number[] = [];
     for (let page = 0; page < 10; page++) {
       const records = await query.results();
@@ -175,7 +169,7 @@ describe('query', () => {
   });
 
   it('traces query.operate as QUERY OPERATE', async () => {
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     query.where(Aerospike.filter.range('age', 0, 4));
     const job = await query.operate([Aerospike.operations.write('flag', 1)]);
     await job.wait(20);
@@ -186,7 +180,7 @@ describe('query', () => {
 
 describe('record stream behaviour is unchanged', () => {
   it('leaves the listener set untouched and returns the same stream', async () => {
-    const stream = client.scan('test', set).foreach();
+    const stream = db.client.scan('test', set).foreach();
     expect(stream.listenerCount('error')).toBe(0);
     expect(stream.listenerCount('data')).toBe(0);
     expect(stream.listenerCount('end')).toBe(0);

@@ -5,11 +5,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { startBackend, uniqueName } from '../helpers/backend.ts';
-import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
+import { uniqueName } from '../helpers/backend.ts';
+import { onlySpan, setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
@@ -42,24 +41,12 @@ end
 `
 );
 
-let backend: Awaited<ReturnType<typeof startBackend>>;
-let client: any;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  client = await Aerospike.connect(clientConfig(backend.hosts));
+const db = useClient(telemetry, async client => {
   for (let i = 0; i < 3; i++) await client.put(key(`r${i}`), { i });
 });
 
 afterAll(async () => {
-  await client?.udfRemove(`${moduleName}.lua`).catch(() => {});
-  await client?.close();
-  await backend?.close();
-});
-
-beforeEach(() => {
-  telemetry.instrumentation.setConfig({});
-  telemetry.resetSpans();
+  await db.client?.udfRemove(`${moduleName}.lua`).catch(() => {});
 });
 
 function key(id: string) {
@@ -70,15 +57,9 @@ function spanNames(): string[] {
   return telemetry.aerospikeSpans().map(s => s.name);
 }
 
-function onlySpan(): ReadableSpan {
-  const spans = telemetry.aerospikeSpans();
-  expect(spans.map(s => s.name)).toHaveLength(1);
-  return spans[0];
-}
-
 describe('UDF', () => {
   it('traces udfRegister and the job it returns', async () => {
-    const job = await client.udfRegister(udfFile);
+    const job = await db.client.udfRegister(udfFile);
     await job.wait(50);
     const [span] = telemetry.aerospikeSpans();
     expect(span.name).toBe('UDF REGISTER');
@@ -88,13 +69,13 @@ describe('UDF', () => {
   });
 
   it('traces apply with the stored procedure name, not its arguments', async () => {
-    const result = await client.apply(key('r0'), {
+    const result = await db.client.apply(key('r0'), {
       module: moduleName,
       funcname: 'echo',
       args: ['secret-argument'],
     });
     expect(result).toBe('secret-argument');
-    const span = onlySpan();
+    const span = onlySpan(telemetry);
     expect(span.name).toBe(`APPLY test.${set}`);
     expect(span.attributes['db.stored_procedure.name']).toBe(
       `${moduleName}.echo`
@@ -103,7 +84,7 @@ describe('UDF', () => {
   });
 
   it('marks a failing UDF as an error', async () => {
-    const error = await client
+    const error = await db.client
       .apply(key('r0'), {
         module: moduleName,
         funcname: 'fail',
@@ -111,20 +92,20 @@ describe('UDF', () => {
       })
       .catch((e: any) => e);
     expect(error.code).toBe(Aerospike.status.ERR_UDF);
-    const span = onlySpan();
+    const span = onlySpan(telemetry);
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('ERR_UDF');
     expect(span.attributes['db.response.status_code']).toBe('100');
   });
 
   it('traces batchApply', async () => {
-    const results = await client.batchApply([key('r0'), key('r1')], {
+    const results = await db.client.batchApply([key('r0'), key('r1')], {
       module: moduleName,
       funcname: 'set_bin',
       args: ['tag', 'x'],
     });
     expect(results.map((r: any) => r.status)).toEqual([0, 0]);
-    const span = onlySpan();
+    const span = onlySpan(telemetry);
     expect(span.name).toBe(`BATCH APPLY test.${set}`);
     expect(span.attributes['db.stored_procedure.name']).toBe(
       `${moduleName}.set_bin`
@@ -133,7 +114,7 @@ describe('UDF', () => {
   });
 
   it('traces a background scan with a UDF as SCAN APPLY', async () => {
-    const scan = client.scan('test', set);
+    const scan = db.client.scan('test', set);
     const job = await scan.background(moduleName, 'set_bin', ['bg', 1]);
     await job.wait(20);
     const span = telemetry
@@ -147,7 +128,7 @@ describe('UDF', () => {
 
 describe('query UDFs', () => {
   it('traces a background query with a UDF as QUERY APPLY', async () => {
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     const job = await query.background(moduleName, 'set_bin', ['qbg', 2]);
     await job.wait(20);
     const span = telemetry
@@ -159,12 +140,12 @@ describe('query UDFs', () => {
   });
 
   it('traces query aggregation as QUERY AGGREGATE, whatever its outcome', async () => {
-    const query = client.query('test', set);
+    const query = db.client.query('test', set);
     const outcome = await query.apply(moduleName, 'echo', [1]).then(
       () => 'ok',
       (e: any) => e
     );
-    const span = onlySpan();
+    const span = onlySpan(telemetry);
     expect(span.name).toBe(`QUERY AGGREGATE test.${set}`);
     expect(span.attributes['db.stored_procedure.name']).toBe(
       `${moduleName}.echo`
@@ -184,20 +165,20 @@ describe.skipIf(typeof Aerospike.Transaction !== 'function')(
   () => {
     it('traces commit and abort, including a status returned synchronously', async () => {
       const txn = new Aerospike.Transaction();
-      const status = await client.commit(txn);
+      const status = await db.client.commit(txn);
       expect(typeof status).toBe('number');
       expect(spanNames()).toEqual(['COMMIT']);
 
       telemetry.resetSpans();
       // Committing again answers ALREADY_COMMITTED at once, without I/O.
-      const again = client.commit(txn);
+      const again = db.client.commit(txn);
       expect(again).toBe(Aerospike.commitStatus.ALREADY_COMMITTED);
       const [span] = telemetry.aerospikeSpans();
       expect(span.name).toBe('COMMIT');
       expect(span.status.code).toBe(SpanStatusCode.UNSET);
 
       telemetry.resetSpans();
-      await client.abort(new Aerospike.Transaction());
+      await db.client.abort(new Aerospike.Transaction());
       expect(spanNames()).toEqual(['ABORT']);
     });
   }
@@ -206,7 +187,7 @@ describe.skipIf(typeof Aerospike.Transaction !== 'function')(
 describe('admin operations', () => {
   it('traces createIndex variants as one CREATE INDEX span and indexRemove as DROP INDEX', async () => {
     const index = uniqueName('idx').replace(/-/g, '_');
-    const job = await client.createStringIndex({
+    const job = await db.client.createStringIndex({
       ns: 'test',
       set,
       bin: 'name',
@@ -216,18 +197,18 @@ describe('admin operations', () => {
     expect(spanNames()).toEqual([`CREATE INDEX test.${set}`]);
 
     telemetry.resetSpans();
-    await client.indexRemove('test', index);
-    const span = onlySpan();
+    await db.client.indexRemove('test', index);
+    const span = onlySpan(telemetry);
     expect(span.name).toBe('DROP INDEX test');
     expect(span.attributes['db.namespace']).toBe('test');
   });
 
   it('traces truncate of a set', async () => {
     const truncated = uniqueName('trunc');
-    await client.put(new Aerospike.Key('test', truncated, 'x'), { v: 1 });
+    await db.client.put(new Aerospike.Key('test', truncated, 'x'), { v: 1 });
     telemetry.resetSpans();
-    await client.truncate('test', truncated, 0);
-    const span = onlySpan();
+    await db.client.truncate('test', truncated, 0);
+    const span = onlySpan(telemetry);
     expect(span.name).toBe(`TRUNCATE test.${truncated}`);
     expect(span.attributes['db.collection.name']).toBe(truncated);
   });
@@ -236,10 +217,10 @@ describe('admin operations', () => {
     const other = `${moduleName}_rm.lua`;
     const path = join(udfDir, other);
     writeFileSync(path, 'function f(rec) return 1 end\n');
-    const job = await client.udfRegister(path);
+    const job = await db.client.udfRegister(path);
     await job.wait(20);
     telemetry.resetSpans();
-    const removeJob = await client.udfRemove(other);
+    const removeJob = await db.client.udfRemove(other);
     await removeJob?.wait?.(20);
     expect(spanNames()[0]).toBe('UDF REMOVE');
   });
