@@ -25,7 +25,6 @@ import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
-  isWrapped,
 } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_COLLECTION_NAME,
@@ -90,6 +89,9 @@ const SUPPRESS_TRACING_KEY = createContextKey(
  */
 let activeCalls = 0;
 
+/** Every instance created, to hand patched methods over on disable. */
+const instances = new Set<WeakRef<AerospikeInstrumentation>>();
+
 /** The API's no-op meter hands out this one shared histogram. */
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 
@@ -113,9 +115,12 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   /** Set once a real tracer provider is known to be behind the tracer. */
   declare private _tracingRecording: boolean | undefined;
   declare private _tracerProvider: TracerProvider | undefined;
+  /** The wrappers this instance installed, to unwrap only its own. */
+  declare private _ownWrappers: WeakSet<object> | undefined;
 
   constructor(config: AerospikeInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    instances.add(new WeakRef(this));
   }
 
   protected init() {
@@ -219,6 +224,7 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     specs: Readonly<Record<string, OperationSpec>>
   ) {
     const methods = Object.keys(specs);
+    if (specs === CLIENT_OPERATIONS) methods.push('connect');
     return new InstrumentationNodeModuleFile(
       name,
       SUPPORTED_VERSIONS,
@@ -228,29 +234,56 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
           this._diag.debug(`aerospike: nothing to patch in ${name}`);
           return moduleExports;
         }
-        for (const method of methods) {
-          if (typeof proto[method] === 'function') {
-            this._wrap(proto, method, original =>
-              this._wrapOperation(specs[method], original)
-            );
-          }
-        }
-        if (
-          specs === CLIENT_OPERATIONS &&
-          typeof proto.connect === 'function'
-        ) {
-          this._wrap(proto, 'connect', original => this._wrapConnect(original));
-        }
+        for (const method of methods) this._patchMethod(proto, method, specs);
         return moduleExports;
       },
       (moduleExports: any) => {
         const proto = moduleExports?.prototype;
         if (!proto) return;
-        for (const method of [...methods, 'connect']) {
-          if (isWrapped(proto[method])) this._unwrap(proto, method);
-        }
+        for (const method of methods) this._unpatchMethod(proto, method, specs);
       }
     );
+  }
+
+  private _patchMethod(
+    proto: any,
+    method: string,
+    specs: Readonly<Record<string, OperationSpec>>
+  ) {
+    if (typeof proto[method] !== 'function') return;
+    const wrappers = (this._ownWrappers ??= new WeakSet());
+    this._wrap(proto, method, original => {
+      const wrapper =
+        method === 'connect'
+          ? this._wrapConnect(original)
+          : this._wrapOperation(specs[method], original);
+      wrappers.add(wrapper);
+      return wrapper;
+    });
+  }
+
+  /**
+   * Restores the method if the wrapper in place is this instance's. The
+   * shimmer keeps one wrapper per method (wrapping again replaces the last
+   * one), so another enabled instance whose wrapper was replaced wraps the
+   * method again: disabling one of two instances keeps the other tracing.
+   */
+  private _unpatchMethod(
+    proto: any,
+    method: string,
+    specs: Readonly<Record<string, OperationSpec>>
+  ) {
+    if (!this._ownWrappers?.has(proto[method])) return;
+    this._unwrap(proto, method);
+    for (const ref of instances) {
+      const other = ref.deref();
+      if (other === undefined) {
+        instances.delete(ref);
+      } else if (other !== this && other.isEnabled()) {
+        other._patchMethod(proto, method, specs);
+        return;
+      }
+    }
   }
 
   /** Registers the client for connection metrics; nothing else changes. */
@@ -578,7 +611,11 @@ class TracedOperation {
       this.finish(undefined, undefined);
       return;
     }
-    stream.emit = function (this: unknown, event, ...args) {
+    const observedEmit: EmitterLike['emit'] = function (
+      this: unknown,
+      event,
+      ...args
+    ) {
       if (event === 'data') {
         operation._streamRows++;
       } else if (event === 'end') {
@@ -590,6 +627,13 @@ class TracedOperation {
         ? emit.call(this, event, ...args)
         : context.with(parentContext, emit, this, event, ...args);
     };
+    // Not enumerable: code that copies or inspects the stream sees no change.
+    Object.defineProperty(stream, 'emit', {
+      value: observedEmit,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   finish(error: unknown, result: unknown) {
@@ -613,13 +657,14 @@ class TracedOperation {
           attributes[ATTR_DB_RESPONSE_STATUS_CODE] = statusCode;
           span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, statusCode);
         }
-        if (typeof error === 'object' || typeof error === 'string') {
+        const message = errorMessage(error, statusCode);
+        if (message.redacted) {
+          // Only the redacted message: the error's stack repeats the original.
+          span.recordException({ name: errorType, message: message.text });
+        } else if (typeof error === 'object' || typeof error === 'string') {
           span.recordException(error as Error);
         }
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: errorMessage(error),
-        });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: message.text });
         if (spec.result === 'rows' && spec.completion === 'stream') {
           rows = this._streamRows;
         }

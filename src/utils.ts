@@ -113,13 +113,31 @@ export function describeError(
   return { errorType: typeof error === 'string' ? 'Error' : typeof error };
 }
 
-/** A human-readable error message for the span status. */
-export function errorMessage(error: unknown): string | undefined {
+/** `db.response.status_code` of a failed UDF (AEROSPIKE_ERR_UDF). */
+const UDF_FAILURE_STATUS = '100';
+
+/**
+ * The error message for the span status and the exception event. A UDF
+ * failure carries the Lua error text, which often echoes the UDF's arguments
+ * or bin values: only where it failed (`module.lua:line`) is kept.
+ */
+export function errorMessage(
+  error: unknown,
+  statusCode?: string
+): { text?: string; redacted: boolean } {
+  let text: string | undefined;
   if (error !== null && typeof error === 'object') {
     const { message } = error as { message?: unknown };
-    return typeof message === 'string' ? message : undefined;
+    if (typeof message === 'string') text = message;
+  } else if (typeof error === 'string') {
+    text = error;
   }
-  return typeof error === 'string' ? error : undefined;
+  if (statusCode !== UDF_FAILURE_STATUS) return { text, redacted: false };
+  const location = text && /([\w.-]+\.lua:\d+)/.exec(text)?.[1];
+  return {
+    text: location ? `UDF failed at ${location}` : 'UDF failed',
+    redacted: true,
+  };
 }
 
 /**

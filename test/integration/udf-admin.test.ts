@@ -96,6 +96,12 @@ describe('UDF', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('ERR_UDF');
     expect(span.attributes['db.response.status_code']).toBe('100');
+    // The Lua error text echoes the argument: only the location is kept.
+    expect(error.message).toContain('lua says no');
+    expect(span.status.message).toMatch(
+      new RegExp(`^UDF failed at ${moduleName}\\.lua:\\d+$`)
+    );
+    expect(JSON.stringify(span.events)).not.toContain('lua says no');
   });
 
   it('traces batchApply', async () => {

@@ -7,6 +7,7 @@ import {
   buildStatusNames,
   countOkEntries,
   describeError,
+  errorMessage,
   keyAttributeValue,
   parseServerAddress,
   querySummary,
@@ -279,5 +280,31 @@ describe('countOkEntries', () => {
     ).toBe(2);
     expect(countOkEntries([])).toBe(0);
     expect(countOkEntries(undefined)).toBeUndefined();
+  });
+});
+
+describe('errorMessage', () => {
+  it('keeps the message of ordinary errors', () => {
+    expect(errorMessage(new Error('Record does not exist'), '2')).toEqual({
+      text: 'Record does not exist',
+      redacted: false,
+    });
+    expect(errorMessage('text')).toEqual({ text: 'text', redacted: false });
+    expect(errorMessage(42)).toEqual({ text: undefined, redacted: false });
+  });
+
+  it('keeps only the location of a UDF failure', () => {
+    expect(
+      errorMessage(
+        new Error(
+          '127.0.0.1:3000 /opt/aerospike/usr/udf/lua/users.lua:12: bad secret-42'
+        ),
+        '100'
+      )
+    ).toEqual({ text: 'UDF failed at users.lua:12', redacted: true });
+    expect(errorMessage(new Error('UDF: Execution Error 1'), '100')).toEqual({
+      text: 'UDF failed',
+      redacted: true,
+    });
   });
 });
