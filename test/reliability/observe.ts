@@ -184,6 +184,9 @@ export class Recorder {
     } catch (err) {
       o.sync = { threw: normalise(err) };
       returnedYet = true;
+      // Some calls throw and still call back later (query.operate with
+      // junk ops): give that callback a chance to show.
+      await within(Math.min(this.waitMs, 50), done);
       await tick();
       return first;
     }
