@@ -6,6 +6,7 @@ import {
   context,
   createContextKey,
   createNoopMeter,
+  diag,
   ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
@@ -69,6 +70,7 @@ import {
   readBatchKeys,
   readProcedure,
   readTarget,
+  sanitizeConfig,
 } from './utils';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
@@ -154,7 +156,10 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   }
 
   override setConfig(config: AerospikeInstrumentationConfig = {}): void {
-    super.setConfig(config);
+    // The base constructor calls setConfig before it creates _diag.
+    const logger =
+      this._diag ?? diag.createComponentLogger({ namespace: PACKAGE_NAME });
+    super.setConfig(sanitizeConfig(config, message => logger.warn(message)));
   }
 
   override setTracerProvider(tracerProvider: TracerProvider): void {

@@ -2,6 +2,7 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
+import type { AerospikeInstrumentationConfig } from './types';
 import type {
   ClientInfo,
   KeyLike,
@@ -306,4 +307,46 @@ export function countOkEntries(result: unknown): number | undefined {
     if (entry?.status === 0) rows++;
   }
   return rows;
+}
+
+const BOOLEAN_OPTIONS = [
+  'enabled',
+  'requireParentSpan',
+  'captureKey',
+  'traceInfo',
+] as const;
+const HOOK_OPTIONS = ['requestHook', 'responseHook', 'errorHook'] as const;
+
+/**
+ * The config without the options whose values have the wrong type (each
+ * reported once through `warn`), so a typo such as `captureKey: 'no'` falls
+ * back to the default instead of being read as true on every operation.
+ */
+export function sanitizeConfig(
+  config: unknown,
+  warn: (message: string) => void
+): AerospikeInstrumentationConfig {
+  if (config === undefined) return {};
+  if (config === null || typeof config !== 'object') {
+    warn(
+      `aerospike: ignoring config: expected an object, got ${typeof config}`
+    );
+    return {};
+  }
+  const clean: Record<string, unknown> = { ...config };
+  for (const name of BOOLEAN_OPTIONS) {
+    const value = clean[name];
+    if (value !== undefined && typeof value !== 'boolean') {
+      warn(`aerospike: ignoring config.${name}: expected a boolean`);
+      delete clean[name];
+    }
+  }
+  for (const name of HOOK_OPTIONS) {
+    const value = clean[name];
+    if (value !== undefined && typeof value !== 'function') {
+      warn(`aerospike: ignoring config.${name}: expected a function`);
+      delete clean[name];
+    }
+  }
+  return clean as AerospikeInstrumentationConfig;
 }

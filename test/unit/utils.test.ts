@@ -14,6 +14,7 @@ import {
   readBatchKeys,
   readProcedure,
   readTarget,
+  sanitizeConfig,
 } from '../../src/utils';
 
 class AerospikeError extends Error {
@@ -306,5 +307,43 @@ describe('errorMessage', () => {
       text: 'UDF failed',
       redacted: true,
     });
+  });
+});
+
+describe('sanitizeConfig', () => {
+  it('keeps valid options untouched', () => {
+    const requestHook = () => {};
+    const config = { captureKey: true, traceInfo: false, requestHook };
+    const warnings: string[] = [];
+    expect(sanitizeConfig(config, w => warnings.push(w))).toEqual(config);
+    expect(warnings).toEqual([]);
+  });
+
+  it('drops options of the wrong type, warning once for each', () => {
+    const warnings: string[] = [];
+    const clean = sanitizeConfig(
+      {
+        captureKey: 'yes',
+        requireParentSpan: null,
+        traceInfo: 1,
+        responseHook: 42,
+        errorHook: {},
+        enabled: true,
+      },
+      w => warnings.push(w)
+    );
+    expect(clean).toEqual({ enabled: true });
+    expect(warnings).toHaveLength(5);
+    expect(warnings[0]).toBe(
+      'aerospike: ignoring config.requireParentSpan: expected a boolean'
+    );
+  });
+
+  it('replaces a config that is not an object', () => {
+    const warnings: string[] = [];
+    expect(sanitizeConfig('captureKey', w => warnings.push(w))).toEqual({});
+    expect(warnings).toHaveLength(1);
+    expect(sanitizeConfig(undefined, w => warnings.push(w))).toEqual({});
+    expect(warnings).toHaveLength(1);
   });
 });
