@@ -2,10 +2,11 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { Store } from '../store/store.ts';
+import type { Namespace, Store } from '../store/store.ts';
 import type { Counters, FaultController } from '../faults/faults.ts';
 import type { JobRegistry } from './jobs.ts';
 import type { LuaUdfRuntime } from '../udf/runtime.ts';
+import { ResultCode, ServerError } from './errors.ts';
 
 /** Everything a command handler needs from the server. */
 export interface ServerContext {
@@ -18,4 +19,31 @@ export interface ServerContext {
   port: number;
   build: string;
   log(line: string): void;
+}
+
+/** The namespace a command names, or the error a real server answers. */
+export function commandNamespace(
+  ctx: ServerContext,
+  name: string | undefined
+): Namespace {
+  if (name === undefined) {
+    throw new ServerError(ResultCode.PARAMETER_ERROR, 'missing namespace');
+  }
+  const ns = ctx.store.namespace(name);
+  if (ns === undefined) {
+    throw new ServerError(
+      ResultCode.NAMESPACE_NOT_FOUND,
+      `namespace ${name} not found`
+    );
+  }
+  return ns;
+}
+
+/** Filter expressions (field 43) are not evaluated: answer unsupported. */
+export function rejectFilterExpression(ctx: ServerContext): never {
+  ctx.log('unsupported field FILTER_EXP (43): filter expressions');
+  throw new ServerError(
+    ResultCode.UNSUPPORTED_FEATURE,
+    'filter expressions are not supported'
+  );
 }

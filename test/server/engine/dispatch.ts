@@ -14,6 +14,7 @@ import {
 } from '../codec/message.ts';
 import { decodeParticle } from '../codec/particles.ts';
 import type { CommandKind, FaultAction } from '../faults/faults.ts';
+import { commandNamespace, rejectFilterExpression } from './context.ts';
 import type { ServerContext } from './context.ts';
 import { writeRecordMessage } from './encode.ts';
 import { ResultCode, ServerError } from './errors.ts';
@@ -215,27 +216,14 @@ export function buildKeyRequest(
         udfArgs = f.data;
         break;
       case FieldType.FILTER_EXP:
-        ctx.log('unsupported field FILTER_EXP (43): filter expressions');
-        throw new ServerError(
-          ResultCode.UNSUPPORTED_FEATURE,
-          'filter expressions are not supported'
-        );
+        return rejectFilterExpression(ctx);
       default:
         // Other fields (timeouts, UDF op, transaction ids) change nothing
         // for a single in-memory node.
         break;
     }
   }
-  if (nsName === undefined) {
-    throw new ServerError(ResultCode.PARAMETER_ERROR, 'missing namespace');
-  }
-  const ns = ctx.store.namespace(nsName);
-  if (ns === undefined) {
-    throw new ServerError(
-      ResultCode.NAMESPACE_NOT_FOUND,
-      `namespace ${nsName} not found`
-    );
-  }
+  const ns = commandNamespace(ctx, nsName);
   if (digest === undefined || digest.length !== 20) {
     throw new ServerError(ResultCode.PARAMETER_ERROR, 'bad digest');
   }

@@ -20,6 +20,7 @@ import {
   type Namespace,
   type StoredRecord,
 } from '../store/store.ts';
+import { commandNamespace, rejectFilterExpression } from './context.ts';
 import type { ServerContext } from './context.ts';
 import type { ReplySink, StreamLimits } from './dispatch.ts';
 import { recordFields, writeRecordMessage, type ReplyBin } from './encode.ts';
@@ -151,25 +152,12 @@ function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
           'queries on context or expression indexes are not supported'
         );
       case FieldType.FILTER_EXP:
-        ctx.log('unsupported field FILTER_EXP (43): filter expressions');
-        throw new ServerError(
-          ResultCode.UNSUPPORTED_FEATURE,
-          'filter expressions are not supported'
-        );
+        return rejectFilterExpression(ctx);
       default:
         break;
     }
   }
-  if (nsName === undefined) {
-    throw new ServerError(ResultCode.PARAMETER_ERROR, 'missing namespace');
-  }
-  const ns = ctx.store.namespace(nsName);
-  if (ns === undefined) {
-    throw new ServerError(
-      ResultCode.NAMESPACE_NOT_FOUND,
-      `namespace ${nsName} not found`
-    );
-  }
+  const ns = commandNamespace(ctx, nsName);
   const full = new Set<number>();
   const resume = new Map<number, Buffer>();
   if (pids === undefined && digests === undefined) {
@@ -187,7 +175,7 @@ function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
     }
   }
   const req: ScanRequest = {
-    nsName,
+    nsName: ns.name,
     ns,
     set,
     taskId,
