@@ -2,44 +2,22 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { uniqueName } from '../helpers/backend.ts';
+import { testUdfModule } from '../helpers/udf.ts';
 import { onlySpan, setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
 const set = uniqueName('udf');
-const moduleName = uniqueName('otel_udf').replace(/-/g, '_');
-const udfDir = mkdtempSync(join(tmpdir(), 'otel-aerospike-udf-'));
-const udfFile = join(udfDir, `${moduleName}.lua`);
-
-// A small record UDF module written for these tests.
-writeFileSync(
-  udfFile,
-  `
-function echo(rec, value)
-  return value
-end
-
-function set_bin(rec, bin, value)
-  rec[bin] = value
-  if aerospike:exists(rec) then
-    aerospike:update(rec)
-  else
-    aerospike:create(rec)
-  end
-  return value
-end
-
-function fail(rec, message)
-  error(message)
-end
-`
-);
+const {
+  dir: udfDir,
+  module: moduleName,
+  file: udfFile,
+} = testUdfModule('otel_udf');
 
 const db = useClient(telemetry, async client => {
   for (let i = 0; i < 3; i++) await client.put(key(`r${i}`), { i });
@@ -107,27 +85,27 @@ describe('UDF', () => {
   it('traces batchApply', async () => {
     const results = await db.client.batchApply([key('r0'), key('r1')], {
       module: moduleName,
-      funcname: 'set_bin',
+      funcname: 'add_bin',
       args: ['tag', 'x'],
     });
     expect(results.map((r: any) => r.status)).toEqual([0, 0]);
     const span = onlySpan(telemetry);
     expect(span.name).toBe(`BATCH APPLY test.${set}`);
     expect(span.attributes['db.stored_procedure.name']).toBe(
-      `${moduleName}.set_bin`
+      `${moduleName}.add_bin`
     );
     expect(span.attributes['db.operation.batch.size']).toBe(2);
   });
 
   it('traces a background scan with a UDF as SCAN APPLY', async () => {
     const scan = db.client.scan('test', set);
-    const job = await scan.background(moduleName, 'set_bin', ['bg', 1]);
+    const job = await scan.background(moduleName, 'add_bin', ['bg', 1]);
     await job.wait(20);
     const span = telemetry
       .aerospikeSpans()
       .find(s => s.name === `SCAN APPLY test.${set}`);
     expect(span?.attributes['db.stored_procedure.name']).toBe(
-      `${moduleName}.set_bin`
+      `${moduleName}.add_bin`
     );
   });
 });
@@ -135,13 +113,13 @@ describe('UDF', () => {
 describe('query UDFs', () => {
   it('traces a background query with a UDF as QUERY APPLY', async () => {
     const query = db.client.query('test', set);
-    const job = await query.background(moduleName, 'set_bin', ['qbg', 2]);
+    const job = await query.background(moduleName, 'add_bin', ['qbg', 2]);
     await job.wait(20);
     const span = telemetry
       .aerospikeSpans()
       .find(s => s.name === `QUERY APPLY test.${set}`);
     expect(span?.attributes['db.stored_procedure.name']).toBe(
-      `${moduleName}.set_bin`
+      `${moduleName}.add_bin`
     );
   });
 

@@ -2,10 +2,9 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmbeddedServer } from '../server/index.ts';
+import { testUdfModule } from '../helpers/udf.ts';
 import { Recorder } from './observe.ts';
 
 // One scripted workload: every instrumented method in callback and promise
@@ -23,38 +22,12 @@ export const ARG_MARKER = 'ARGMARKER55d8';
 export const WORKLOAD_SET = 'reliability';
 /** Keys with fault rules live apart: a delayed write lands late. */
 const FAULT_SET = 'reliability_faults';
-export const UDF_MODULE = 'reliability_udf';
-
-const dir = mkdtempSync(join(tmpdir(), 'otel-aerospike-reliability-'));
+/** The test UDF module, under a name of its own (test/helpers/udf.ts). */
+const udfModule = testUdfModule('reliability_udf');
+export const UDF_MODULE = udfModule.module;
 /** Directory holding the UDF module (also the client's modlua.userPath). */
-export const UDF_DIR = dir;
-const udfFile = join(dir, `${UDF_MODULE}.lua`);
-writeFileSync(
-  udfFile,
-  `
-function echo(rec, value)
-  return value
-end
-
-function set_bin(rec, bin, value)
-  rec[bin] = value
-  if aerospike:exists(rec) then
-    aerospike:update(rec)
-  else
-    aerospike:create(rec)
-  end
-  return value
-end
-
-function fail(rec, message)
-  error(message)
-end
-
-function count(stream)
-  return stream : map(function(rec) return 1 end) : reduce(function(a, b) return a + b end)
-end
-`
-);
+export const UDF_DIR = udfModule.dir;
+const udfFile = udfModule.file;
 
 export interface WorkloadEnv {
   Aerospike: any;
@@ -253,13 +226,13 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   await both('udfRegister', (...cb) => client.udfRegister(udfFile, ...cb));
   await waitForUdf(client);
   await both('udfRegister missing file', (...cb) =>
-    client.udfRegister(join(dir, 'nope.lua'), ...cb)
+    client.udfRegister(join(UDF_DIR, 'nope.lua'), ...cb)
   );
   await both('apply echo', (...cb) =>
     client.apply(key('rec6'), udf('echo', `${ARG_MARKER}-echo`), ...cb)
   );
-  await both('apply set_bin', (...cb) =>
-    client.apply(key('rec6'), udf('set_bin', 'u', `${ARG_MARKER}-set`), ...cb)
+  await both('apply add_bin', (...cb) =>
+    client.apply(key('rec6'), udf('add_bin', 'u', `${ARG_MARKER}-set`), ...cb)
   );
   await both('apply fail (100)', (...cb) =>
     client.apply(key('rec6'), udf('fail', `${ARG_MARKER}-fail`), ...cb)
@@ -394,7 +367,7 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   });
   await r.promise('scan results', () => scan().results());
   await both('scan background', (...cb) =>
-    scan().background(UDF_MODULE, 'set_bin', ['b', 1], undefined, 7, ...cb)
+    scan().background(UDF_MODULE, 'add_bin', ['b', 1], undefined, 7, ...cb)
   );
   await both('scan operate', (...cb) =>
     scan().operate([ops.write('o', 1)], undefined, 8, ...cb)
@@ -501,7 +474,7 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     query().apply(UDF_MODULE, 'count', [], undefined, ...cb)
   );
   await both('query background', (...cb) =>
-    query().background(UDF_MODULE, 'set_bin', ['q', 2], undefined, 9, ...cb)
+    query().background(UDF_MODULE, 'add_bin', ['q', 2], undefined, 9, ...cb)
   );
   await both('query operate', (...cb) =>
     query().operate([ops.write('qo', 1)], undefined, 10, ...cb)
