@@ -9,7 +9,6 @@ import {
   diag,
   ProxyTracerProvider,
   SpanKind,
-  SpanStatusCode,
   trace,
   ValueType,
 } from '@opentelemetry/api';
@@ -19,7 +18,6 @@ import type {
   Histogram,
   ObservableResult,
   ObservableUpDownCounter,
-  Span,
   TracerProvider,
 } from '@opentelemetry/api';
 import {
@@ -33,10 +31,8 @@ import {
   ATTR_DB_OPERATION_BATCH_SIZE,
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_QUERY_SUMMARY,
-  ATTR_DB_RESPONSE_STATUS_CODE,
   ATTR_DB_STORED_PROCEDURE_NAME,
   ATTR_DB_SYSTEM_NAME,
-  ATTR_ERROR_TYPE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   METRIC_DB_CLIENT_OPERATION_DURATION,
@@ -44,12 +40,9 @@ import {
 import type { ClientInfo, ClientLike, OperationSpec } from './internal-types';
 import { CLIENT_OPERATIONS, streamOperations } from './operations';
 import {
-  ATTR_DB_AEROSPIKE_GENERATION,
   ATTR_DB_AEROSPIKE_KEY,
-  ATTR_DB_AEROSPIKE_TTL,
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_CLIENT_CONNECTION_STATE,
-  ATTR_DB_RESPONSE_RETURNED_ROWS,
   DB_CLIENT_CONNECTION_STATE_VALUE_IDLE,
   DB_CLIENT_CONNECTION_STATE_VALUE_USED,
   DB_SYSTEM_NAME_VALUE_AEROSPIKE,
@@ -61,9 +54,6 @@ import {
 import type { AerospikeInstrumentationConfig } from './types';
 import {
   buildStatusNames,
-  countOkEntries,
-  describeError,
-  errorMessage,
   keyAttributeValue,
   parseServerAddress,
   querySummary,
@@ -72,6 +62,8 @@ import {
   readTarget,
   sanitizeConfig,
 } from './utils';
+import { TracedOperation } from './traced-operation';
+import type { AnyFunction, OperationRecorder } from './traced-operation';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** The `aerospike` versions this instrumentation is tested with. */
@@ -97,12 +89,6 @@ const instances = new Set<WeakRef<AerospikeInstrumentation>>();
 /** The API's no-op meter hands out this one shared histogram. */
 const NOOP_HISTOGRAM = createNoopMeter().createHistogram('noop');
 
-type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
-
-interface EmitterLike {
-  emit: (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
-}
-
 export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstrumentationConfig> {
   // `declare`: the base constructor calls _updateMetricInstruments before
   // subclass field initializers would run, and they would reset these.
@@ -119,9 +105,11 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   declare private _tracerProvider: TracerProvider | undefined;
   /** The wrappers this instance installed, to unwrap only its own. */
   declare private _ownWrappers: WeakSet<object> | undefined;
+  declare private _recorder: OperationRecorder;
 
   constructor(config: AerospikeInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    this._recorder = this._createRecorder();
     instances.add(new WeakRef(this));
   }
 
@@ -425,7 +413,7 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     }
 
     const operation = new TracedOperation(
-      this,
+      this._recorder,
       spec,
       span,
       startTime,
@@ -495,235 +483,25 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     }
   }
 
-  /** @internal */
-  _runHook(name: string, run: () => void) {
+  /** The instrumentation's side of every TracedOperation. */
+  private _createRecorder(): OperationRecorder {
+    return {
+      config: () => this._config,
+      statusNames: () => (this._statusNames ??= new Map()),
+      runHook: (name, run) => this._runHook(name, run),
+      logError: (message, err) => this._diag.error(message, err),
+      recordMetrics: (durationSeconds, rows, attributes) => {
+        this._operationDuration.record(durationSeconds, attributes);
+        if (rows !== undefined) this._returnedRows.record(rows, attributes);
+      },
+    };
+  }
+
+  private _runHook(name: string, run: () => void) {
     try {
       run();
     } catch (err) {
       this._diag.error(`aerospike: ${name} threw`, err);
-    }
-  }
-
-  /** @internal */
-  _statusNamesOrEmpty(): Map<number, string> {
-    return (this._statusNames ??= new Map());
-  }
-
-  /** @internal */
-  _recordMetrics(
-    durationSeconds: number,
-    rows: number | undefined,
-    attributes: Attributes
-  ) {
-    this._operationDuration.record(durationSeconds, attributes);
-    if (rows !== undefined) this._returnedRows.record(rows, attributes);
-  }
-}
-
-/**
- * One traced call: ends its span and records its metrics exactly once, from
- * one measurement, whichever way the call completes.
- */
-class TracedOperation {
-  private _done = false;
-  /** Records a stream delivered so far. */
-  private _streamRows = 0;
-  /** A callback argument was bound: the call completes through it. */
-  private _awaitsCallback = false;
-  private readonly _instrumentation: AerospikeInstrumentation;
-  private readonly _spec: OperationSpec;
-  private readonly _span: Span;
-  private readonly _startTime: number;
-  private readonly _metricAttributes: Attributes;
-  private readonly _parentContext: Context;
-
-  constructor(
-    instrumentation: AerospikeInstrumentation,
-    spec: OperationSpec,
-    span: Span,
-    startTime: number,
-    metricAttributes: Attributes,
-    parentContext: Context
-  ) {
-    this._instrumentation = instrumentation;
-    this._spec = spec;
-    this._span = span;
-    this._startTime = startTime;
-    this._metricAttributes = metricAttributes;
-    this._parentContext = parentContext;
-  }
-
-  /**
-   * The user's callback, ending the span first and then running in the
-   * caller's context (the native client calls back in the root context).
-   */
-  bindCallback(callback: AnyFunction): AnyFunction {
-    const operation = this;
-    const parentContext = this._parentContext;
-    this._awaitsCallback = true;
-    return function (this: unknown, ...args: unknown[]) {
-      operation.finish(args[0], args[1]);
-      return context.active() === parentContext
-        ? callback.apply(this, args)
-        : context.with(parentContext, callback, this, ...args);
-    };
-  }
-
-  /** Hooks the completion of what the original method returned. */
-  completeWith(returned: unknown): unknown {
-    if (this._spec.completion === 'stream') {
-      if (returned !== null && typeof returned === 'object') {
-        this._observeStream(returned as EmitterLike);
-      } else {
-        this.finish(undefined, undefined);
-      }
-      return returned;
-    }
-    if (
-      returned !== null &&
-      (typeof returned === 'object' || typeof returned === 'function') &&
-      typeof (returned as PromiseLike<unknown>).then === 'function'
-    ) {
-      // Chained, not merely observed: an unhandled rejection stays unhandled.
-      return (returned as PromiseLike<unknown>).then(
-        value => {
-          this.finish(undefined, value);
-          return value;
-        },
-        error => {
-          this.finish(error, undefined);
-          throw error;
-        }
-      );
-    }
-    // A callback call returns undefined and ends in the callback; anything
-    // else returned synchronously (commit's status) is the result.
-    if (returned !== undefined || !this._awaitsCallback) {
-      this.finish(undefined, returned);
-    }
-    return returned;
-  }
-
-  /**
-   * Counts `data` and ends on `end`/`error` by wrapping this stream's own
-   * `emit`: a listener would change what an unhandled `error` does.
-   */
-  private _observeStream(stream: EmitterLike) {
-    const operation = this;
-    const parentContext = this._parentContext;
-    const emit = stream.emit;
-    if (typeof emit !== 'function') {
-      this.finish(undefined, undefined);
-      return;
-    }
-    const observedEmit: EmitterLike['emit'] = function (
-      this: unknown,
-      event,
-      ...args
-    ) {
-      if (event === 'data') {
-        operation._streamRows++;
-      } else if (event === 'end') {
-        operation.finish(undefined, undefined);
-      } else if (event === 'error') {
-        operation.finish(args[0], undefined);
-      }
-      return context.active() === parentContext
-        ? emit.call(this, event, ...args)
-        : context.with(parentContext, emit, this, event, ...args);
-    };
-    // Not enumerable: code that copies or inspects the stream sees no change.
-    Object.defineProperty(stream, 'emit', {
-      value: observedEmit,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
-  }
-
-  finish(error: unknown, result: unknown) {
-    if (this._done) return;
-    this._done = true;
-    const endTime = performance.now();
-    const instrumentation = this._instrumentation;
-    const span = this._span;
-    const attributes = this._metricAttributes;
-    const spec = this._spec;
-    let rows: number | undefined;
-    try {
-      if (error !== undefined && error !== null) {
-        const { errorType, statusCode } = describeError(
-          error,
-          instrumentation._statusNamesOrEmpty()
-        );
-        attributes[ATTR_ERROR_TYPE] = errorType;
-        span.setAttribute(ATTR_ERROR_TYPE, errorType);
-        if (statusCode !== undefined) {
-          attributes[ATTR_DB_RESPONSE_STATUS_CODE] = statusCode;
-          span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, statusCode);
-        }
-        const message = errorMessage(error, statusCode);
-        if (message.redacted) {
-          // Only the redacted message: the error's stack repeats the original.
-          span.recordException({ name: errorType, message: message.text });
-        } else if (typeof error === 'object' || typeof error === 'string') {
-          span.recordException(error as Error);
-        }
-        span.setStatus({ code: SpanStatusCode.ERROR, message: message.text });
-        if (spec.result === 'rows' && spec.completion === 'stream') {
-          rows = this._streamRows;
-        }
-        const hook = instrumentation.getConfig().errorHook;
-        if (hook) {
-          instrumentation._runHook('errorHook', () =>
-            hook(span, { operation: spec.operation, error })
-          );
-        }
-      } else {
-        rows = this._readResult(result);
-        const hook = instrumentation.getConfig().responseHook;
-        if (hook) {
-          instrumentation._runHook('responseHook', () =>
-            hook(span, { operation: spec.operation, result })
-          );
-        }
-      }
-      if (rows !== undefined) {
-        span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, rows);
-      }
-    } catch (err) {
-      instrumentation._runHook('finish', () => {
-        throw err;
-      });
-    }
-    span.end(endTime);
-    instrumentation._recordMetrics(
-      (endTime - this._startTime) / 1000,
-      rows,
-      attributes
-    );
-  }
-
-  /** Span attributes from a successful result; returns the rows, if any. */
-  private _readResult(result: unknown): number | undefined {
-    switch (this._spec.result) {
-      case 'record': {
-        if (result === null || typeof result !== 'object') return undefined;
-        const { gen, ttl } = result as { gen?: unknown; ttl?: unknown };
-        if (typeof gen === 'number') {
-          this._span.setAttribute(ATTR_DB_AEROSPIKE_GENERATION, gen);
-        }
-        if (typeof ttl === 'number') {
-          this._span.setAttribute(ATTR_DB_AEROSPIKE_TTL, ttl);
-        }
-        return undefined;
-      }
-      case 'batchRows':
-        return countOkEntries(result);
-      case 'rows':
-        return Array.isArray(result) ? result.length : this._streamRows;
-      default:
-        return undefined;
     }
   }
 }
