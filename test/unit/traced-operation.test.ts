@@ -1,0 +1,200 @@
+/*
+ * Copyright The OpenTelemetry Authors
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { TracedOperation } from '../../src/traced-operation';
+import type { OperationRecorder } from '../../src/traced-operation';
+import type { AerospikeInstrumentationConfig } from '../../src';
+import type { OperationSpec } from '../../src/internal-types';
+
+/** A span that remembers what was done to it. */
+function fakeSpan() {
+  const span = {
+    attributes: {} as Attributes,
+    status: undefined as { code: number; message?: string } | undefined,
+    exceptions: [] as unknown[],
+    ended: 0,
+    setAttribute(key: string, value: unknown) {
+      span.attributes[key] = value as never;
+      return span;
+    },
+    setStatus(status: { code: number; message?: string }) {
+      span.status = status;
+      return span;
+    },
+    recordException(exception: unknown) {
+      span.exceptions.push(exception);
+    },
+    end() {
+      span.ended++;
+    },
+  };
+  return span;
+}
+
+function setup(
+  spec: Partial<OperationSpec> = {},
+  config: AerospikeInstrumentationConfig = {}
+) {
+  const span = fakeSpan();
+  const points: Array<{ duration: number; rows?: number; attrs: Attributes }> =
+    [];
+  const errors: string[] = [];
+  const recorder: OperationRecorder = {
+    config: () => config,
+    statusNames: () => new Map([[2, 'ERR_RECORD_NOT_FOUND']]),
+    runHook: (_name, run) => run(),
+    logError: message => errors.push(message),
+    recordMetrics: (duration, rows, attrs) =>
+      points.push({ duration, rows, attrs: { ...attrs } }),
+  };
+  const operation = new TracedOperation(
+    recorder,
+    {
+      operation: 'GET',
+      target: 'key',
+      result: 'record',
+      completion: 'call',
+      ...spec,
+    },
+    span as unknown as Span,
+    performance.now(),
+    { 'db.operation.name': 'GET' },
+    ROOT_CONTEXT
+  );
+  return { operation, span, points, errors };
+}
+
+class AerospikeError extends Error {
+  code = 2;
+}
+
+describe('TracedOperation', () => {
+  it('ends the span and records one point once, however often it finishes', () => {
+    const { operation, span, points } = setup();
+    operation.finish(undefined, { gen: 3, ttl: 100 });
+    operation.finish(new Error('late'), undefined);
+    expect(span.ended).toBe(1);
+    expect(points).toHaveLength(1);
+    expect(span.attributes).toMatchObject({
+      'db.aerospike.generation': 3,
+      'db.aerospike.ttl': 100,
+    });
+    expect(span.status).toBeUndefined();
+  });
+
+  it('describes an error on the span and on the metric point', () => {
+    const { operation, span, points } = setup();
+    const error = new AerospikeError('not found');
+    operation.finish(error, undefined);
+    expect(span.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: 'not found',
+    });
+    expect(span.exceptions).toEqual([error]);
+    expect(points[0].attrs).toMatchObject({
+      'error.type': 'ERR_RECORD_NOT_FOUND',
+      'db.response.status_code': '2',
+    });
+  });
+
+  it('still ends the span when reading the result throws', () => {
+    const { operation, span, points, errors } = setup();
+    const hostile = {
+      get gen(): number {
+        throw new Error('getter');
+      },
+    };
+    operation.finish(undefined, hostile);
+    expect(span.ended).toBe(1);
+    expect(points).toHaveLength(1);
+    expect(errors).toEqual(['aerospike: cannot describe the outcome']);
+  });
+
+  it('ends before the callback runs, with the same this and arguments', () => {
+    const { operation, span } = setup();
+    const seen: unknown[] = [];
+    const callback = vi.fn(function (this: unknown, ...args: unknown[]) {
+      seen.push(span.ended, this, ...args);
+      return 'returned';
+    });
+    const bound = operation.bindCallback(callback);
+    const self = {};
+    const result = { gen: 1 };
+    expect(bound.call(self, null, result, 'extra')).toBe('returned');
+    expect(seen).toEqual([1, self, null, result, 'extra']);
+  });
+
+  it('waits for a bound callback when the call returns undefined', () => {
+    const { operation, span } = setup();
+    const bound = operation.bindCallback(() => {});
+    expect(operation.completeWith(undefined)).toBeUndefined();
+    expect(span.ended).toBe(0);
+    bound(null, {});
+    expect(span.ended).toBe(1);
+  });
+
+  it('takes a value returned synchronously as the result', () => {
+    const { operation, span } = setup({ result: 'none' });
+    operation.bindCallback(() => {});
+    expect(operation.completeWith(1)).toBe(1);
+    expect(span.ended).toBe(1);
+  });
+
+  it('chains a promise: same value, same rejection object', async () => {
+    const ok = setup();
+    const value = { gen: 2 };
+    await expect(
+      ok.operation.completeWith(Promise.resolve(value))
+    ).resolves.toBe(value);
+    expect(ok.span.ended).toBe(1);
+
+    const failed = setup();
+    const error = new AerospikeError('nf');
+    const chained = failed.operation.completeWith(
+      Promise.reject(error)
+    ) as Promise<unknown>;
+    await expect(chained).rejects.toBe(error);
+    expect(failed.span.status?.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('counts stream records and ends on end, without adding listeners', () => {
+    const { operation, span } = setup({
+      operation: 'SCAN',
+      result: 'rows',
+      completion: 'stream',
+    });
+    const stream = new EventEmitter();
+    const data = vi.fn();
+    stream.on('data', data);
+    expect(operation.completeWith(stream)).toBe(stream);
+    expect(Object.keys(stream)).not.toContain('emit');
+    expect(stream.eventNames()).toEqual(['data']);
+    stream.emit('data', 1);
+    stream.emit('data', 2);
+    expect(span.ended).toBe(0);
+    stream.emit('end');
+    expect(data).toHaveBeenCalledTimes(2);
+    expect(span.ended).toBe(1);
+    expect(span.attributes['db.response.returned_rows']).toBe(2);
+  });
+
+  it('lets an unhandled stream error throw as before, after ending the span', () => {
+    const { operation, span } = setup({
+      operation: 'SCAN',
+      result: 'rows',
+      completion: 'stream',
+    });
+    const stream = new EventEmitter();
+    operation.completeWith(stream);
+    const error = new AerospikeError('broken');
+    expect(() => stream.emit('error', error)).toThrow(error);
+    expect(span.ended).toBe(1);
+    expect(span.status?.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['db.response.returned_rows']).toBe(0);
+  });
+});
