@@ -472,7 +472,10 @@ describe('README code blocks', () => {
         async ({ expect }) => {
           const dir = folder(`js-${block.line}`);
           writeFileSync(join(dir, 'sample.cjs'), block.code);
-          copyFileSync(join(FIXTURES, 'tracer.cjs'), join(dir, 'tracer.cjs'));
+          copyFileSync(
+            join(ROOT, 'test/fixtures/apps/span-lines-tracer.cjs'),
+            join(dir, 'tracer.cjs')
+          );
           writeGenericApp(dir, 'app.cjs');
           const run = runEnv();
           const r = await startNode(
