@@ -8,7 +8,10 @@
 //   application, the framework samples with HTTP requests, then SIGTERM);
 // - sh: each command line must work (npm lines name real packages, scripts
 //   and environment variables; `node ... /register app` lines are run);
-// - promql: every metric and label is one the Prometheus exporter serves;
+// - promql: every query is evaluated by a real Prometheus that scraped an
+//   instrumented application running a workload, and shows what it should
+//   (test/examples/live-metrics.ts; skipped, with the reason, when the
+//   `prometheus` binary is not installed);
 // - ts: the embedded-server sample runs with Node type stripping.
 // A fenced block of any other kind, or one no test exercises, fails the file.
 import {
@@ -34,7 +37,17 @@ import {
   startOtlpReceiver,
 } from '../packaging/helpers.ts';
 import type { OtlpSpan, RunResult } from '../packaging/helpers.ts';
-import { checkQuery, scrapeExported, type Exported } from './promql.ts';
+import { startLiveMetrics } from '../examples/live-metrics.ts';
+import type { LiveMetrics } from '../examples/live-metrics.ts';
+import { prometheusMissing } from '../examples/prometheus-server.ts';
+import {
+  connectionsByState,
+  errorRatioByType,
+  latencyQuantile,
+  operationsPerSecond,
+  rowsQuantile,
+} from '../examples/promql-expectations.ts';
+import type { Expectation } from '../examples/promql-expectations.ts';
 
 const FIXTURES = join(ROOT, 'test/docs/apps');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -87,6 +100,9 @@ const exercised = new Set<Block>();
 const unknown: Array<{ block: Block; why: string }> = [];
 
 const where = (b: Block) => `README.md:${b.line} (${b.section})`;
+
+/** Why the promql blocks cannot be evaluated here (no Prometheus). */
+const promqlMissing = prometheusMissing();
 
 // ---------------------------------------------------------------------------
 // js blocks
@@ -223,10 +239,10 @@ function scriptFile(script: string): string | undefined {
 let app: Awaited<ReturnType<typeof installPacked>>;
 let backend: Backend;
 let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
-let exported: Exported;
 /** The record the framework samples read: test.users.<usersId>. */
 const usersId = uniqueName('readme_user');
 const usersBins = { name: 'Ada', visits: 3 };
+let liveStarting: Promise<LiveMetrics> | undefined;
 
 beforeAll(async () => {
   const linked = new Set([
@@ -247,10 +263,13 @@ beforeAll(async () => {
       linked.add(name);
     }
   }
+  // Started first, so that its instrumentation is in place before this
+  // file loads `aerospike` below; awaited by the promql tests.
+  liveStarting = promqlMissing ? undefined : startLiveMetrics();
+  liveStarting?.catch(() => undefined);
   app = await installPacked([...linked]);
   backend = await startBackend();
   receiver = await startOtlpReceiver();
-  exported = await scrapeExported(backend.hosts);
   // The record the framework samples serve (their set is `users`).
   const Aerospike = createRequire(import.meta.url)('aerospike');
   const client = await Aerospike.connect({
@@ -262,6 +281,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await (await liveStarting?.catch(() => undefined))?.close();
   await receiver?.close();
   await backend?.close();
   app?.cleanup();
@@ -627,50 +647,69 @@ describe('README code blocks: sh', () => {
   });
 });
 
-/** The queries of a promql block: runs of lines between comments. */
-function promqlQueries(block: Block): string[] {
-  const queries: string[] = [];
+/**
+ * What each README query must show, by the comment above it. The
+ * quantile query is also evaluated at 0.5 and 0.95 (p50 <= p95 <= p99).
+ */
+const README_QUERIES: Record<string, Expectation> = {
+  'Operations per second, by operation': operationsPerSecond,
+  'p50 / p95 / p99 latency, by operation (0.5, 0.95, 0.99)': latencyQuantile,
+  'Error rate by error.type': errorRatioByType,
+  'Records returned per query, scan or batch read (p95)': rowsQuantile,
+  'Connections by state': connectionsByState,
+};
+
+/** The queries of a promql block: lines below a `# comment`, up to a blank. */
+function promqlQueries(block: Block): Array<{ title: string; expr: string }> {
+  const queries: Array<{ title: string; expr: string }> = [];
+  let title = '';
   let current: string[] = [];
   const flush = () => {
-    if (current.length) queries.push(current.join('\n'));
+    if (current.length) queries.push({ title, expr: current.join('\n') });
     current = [];
   };
   for (const line of block.code.split('\n')) {
-    if (!line.trim() || line.trim().startsWith('#')) flush();
+    if (line.trim().startsWith('#')) {
+      flush();
+      title = line.trim().replace(/^#\s*/, '');
+    } else if (!line.trim()) flush();
     else current.push(line);
   }
   flush();
   return queries;
 }
 
-/** Parentheses, brackets and braces open and close in order. */
-function balanced(expr: string): boolean {
-  const stack: string[] = [];
-  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-  for (const ch of expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
-    if ('([{'.includes(ch)) stack.push(ch);
-    else if (ch in pairs && stack.pop() !== pairs[ch]) return false;
-  }
-  return stack.length === 0;
-}
+const promqlBlocks = blocks.filter(b => b.lang === 'promql');
 
 describe('README code blocks: promql', () => {
-  for (const block of blocks.filter(b => b.lang === 'promql')) {
-    exercised.add(block);
-    it(`${where(block)}: names only metrics and labels the package exports`, () => {
-      const names = [...exported.metrics.keys()];
-      expect(
-        names.some(n => n.startsWith('db_client_operation_duration'))
-      ).toBe(true);
-      const queries = promqlQueries(block);
-      expect(queries.length).toBeGreaterThan(0);
-      for (const query of queries) {
-        expect(balanced(query), query).toBe(true);
-        expect(checkQuery(query, exported), query).toEqual([]);
-      }
-    });
-  }
+  it('has an expectation for every query, and a query for each', () => {
+    const titles = promqlBlocks.flatMap(b =>
+      promqlQueries(b).map(q => q.title)
+    );
+    expect([...titles].sort()).toEqual(Object.keys(README_QUERIES).sort());
+  });
 });
+
+describe.skipIf(promqlMissing)(
+  `README code blocks: promql on a real Prometheus${promqlMissing ? ` (skipped: ${promqlMissing})` : ''}`,
+  () => {
+    let live: LiveMetrics;
+    beforeAll(async () => {
+      live = await liveStarting!;
+    }, 120_000);
+
+    for (const block of promqlBlocks) {
+      exercised.add(block);
+      for (const { title, expr } of promqlQueries(block)) {
+        it(`${where(block)}: "${title}" shows what the workload did`, async () => {
+          const expectation = README_QUERIES[title];
+          expect(expectation, `an expectation for "${title}"`).toBeDefined();
+          await expectation(expr, live);
+        });
+      }
+    }
+  }
+);
 
 /** The placeholder of the embedded-server sample, and what replaces it. */
 const DRIVE_PLACEHOLDER =
