@@ -6,12 +6,14 @@
 // `npm run demo`: the instrumentation's job in one command.
 //
 // Starts the embedded Aerospike-compatible server (or uses AEROSPIKE_HOSTS),
-// a small HTTP service instrumented with @opentelemetry/instrumentation-http
-// and this package, sends a few requests through it, prints each request's
-// trace as a waterfall, then the Prometheus text of
-// db_client_operation_duration_seconds as served by
-// @opentelemetry/exporter-prometheus. With OTEL_EXPORTER_OTLP_ENDPOINT set,
-// traces and metrics are also exported over OTLP/HTTP.
+// a small HTTP service instrumented with @opentelemetry/instrumentation-http,
+// @opentelemetry/instrumentation-pino and this package, sends a few requests
+// through it, prints each request's trace as a waterfall with the log lines
+// it wrote (carrying its trace_id and span_id), then one table of the
+// metrics per operation. With OTEL_EXPORTER_OTLP_ENDPOINT set, traces and
+// metrics are also exported over OTLP/HTTP (JSON).
+//
+//   npm run demo -- --raw-metrics   also prints the raw Prometheus text
 //
 // Environment:
 //   AEROSPIKE_HOSTS              use this server instead of the embedded one
@@ -38,6 +40,7 @@ import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
@@ -48,16 +51,13 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { metricsTable, summarize } from './metrics-table.ts';
 import { waterfall } from './waterfall.ts';
 
 const require = createRequire(import.meta.url);
 const SET = 'users';
 const NS = 'test';
-// The operation-duration histogram as Prometheus sees it. The JS exporter
-// (0.301) writes the unit as a `# UNIT` line and no `_seconds` suffix;
-// Prometheus' own OTLP ingestion would add it. Both spellings are shown.
-const METRIC =
-  /^(# (HELP|UNIT|TYPE) )?db_client_operation_duration(_seconds)?(_bucket|_sum|_count)?[ {]/;
+const rawMetrics = process.argv.slice(2).includes('--raw-metrics');
 
 // --- OpenTelemetry --------------------------------------------------------
 
@@ -109,13 +109,23 @@ registerInstrumentations({
       ignoreIncomingRequestHook: req =>
         req.url?.startsWith('/metrics') ?? false,
     }),
+    // Adds trace_id and span_id to log lines; sending logs is not shown.
+    new PinoInstrumentation({ disableLogSending: true }),
     new AerospikeInstrumentation(),
   ],
 });
 
-// Required (not imported) after registration, so both get patched.
+// Required (not imported) after registration, so they all get patched.
 const http = require('node:http') as typeof import('node:http');
+const pino = require('pino') as typeof import('pino').default;
 const Aerospike = require(process.env.AEROSPIKE_MODULE || 'aerospike');
+
+// Log lines are kept and printed under the trace of their request.
+const logLines: string[] = [];
+const logger = pino(
+  { base: undefined, timestamp: false },
+  { write: (line: string) => void logLines.push(line.trimEnd()) }
+);
 
 // --- Aerospike backend ------------------------------------------------------
 
@@ -242,8 +252,17 @@ function createService(client: any): RequestListener {
       const minAge = Number(url.searchParams.get('minAge') ?? 0);
       const query = client.query(NS, SET);
       query.where(Aerospike.filter.range('age', minAge, 200));
-      const records = await query.results();
-      const users = records.map((r: any) => r.bins);
+      const users = await new Promise<any[]>((resolve, reject) => {
+        const found: any[] = [];
+        const stream = query.foreach();
+        stream.on('data', (record: any) => {
+          // Runs in the request's context: the line has its trace.
+          logger.info({ row: found.length + 1 }, 'query stream data');
+          found.push(record.bins);
+        });
+        stream.on('error', reject);
+        stream.on('end', () => resolve(found));
+      });
       users.sort((a: any, b: any) => String(a.name).localeCompare(b.name));
       return send(res, 200, users);
     }
@@ -276,7 +295,14 @@ function createService(client: any): RequestListener {
             maxRetries: 0,
           }
         : undefined;
-      const record = await client.get(userKey(parts[1]), policy);
+      const record = await new Promise<any>((resolve, reject) => {
+        client.get(userKey(parts[1]), policy, (err: any, found: any) => {
+          // Runs in the request's context: the line has its trace.
+          logger.info({ found: !err }, 'get callback');
+          if (err) reject(err);
+          else resolve(found);
+        });
+      });
       return send(res, 200, { id: parts[1], ...record.bins });
     }
     throw new HttpError(404, 'no such route');
@@ -311,6 +337,7 @@ async function flushedTrace(): Promise<ReadableSpan[]> {
   return spans.getFinishedSpans();
 }
 
+/** Prints the spans by trace, then the log lines written meanwhile. */
 function printTrace(title: string, finished: ReadableSpan[]) {
   const traces = new Map<string, ReadableSpan[]>();
   for (const span of finished) {
@@ -321,6 +348,12 @@ function printTrace(title: string, finished: ReadableSpan[]) {
   for (const [traceId, list] of traces) {
     console.log(`  trace ${traceId}`);
     for (const line of waterfall(list)) console.log(`  ${line}`);
+  }
+  // Each line as pino wrote it, after the name of the span it points at.
+  for (const line of logLines.splice(0)) {
+    const spanId = (JSON.parse(line) as { span_id?: string }).span_id;
+    const span = finished.find(s => s.spanContext().spanId === spanId);
+    console.log(`  log in ${span ? `"${span.name}"` : 'no span'}: ${line}`);
   }
 }
 
@@ -335,7 +368,10 @@ async function main() {
     `  client:    aerospike@${aerospikeVersion}, node ${process.version}`
   );
   console.log(
-    `  otlp:      ${otlpEndpoint ? `exporting to ${otlpEndpoint}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)'}`
+    `  otlp:      ${otlpEndpoint ? `exporting to ${otlpEndpoint} (http/json)` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export)'}`
+  );
+  console.log(
+    '  logs:      pino, with trace_id and span_id from @opentelemetry/instrumentation-pino'
   );
 
   const client = await Aerospike.connect({
@@ -387,6 +423,7 @@ async function main() {
       body?: unknown
     ): Promise<void> => {
       spans.reset();
+      logLines.length = 0;
       const res = await fetch(base + path, {
         method,
         headers: body ? { 'content-type': 'application/json' } : {},
@@ -419,15 +456,24 @@ async function main() {
       );
     }
 
-    // The histogram as Prometheus scrapes it.
-    const text = await (
-      await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
-    ).text();
+    // The metrics, from the collection the Prometheus exporter serves.
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    const { resourceMetrics } = await prometheus.collect();
     console.log(
-      '\n▶ Prometheus: the operation duration histogram (GET /metrics)'
+      '\n▶ Metrics per operation (db.client.operation.duration, ' +
+        'db.client.response.returned_rows)'
     );
-    for (const line of text.split('\n')) {
-      if (METRIC.test(line)) console.log(`  ${line}`);
+    for (const line of metricsTable(summarize(resourceMetrics))) {
+      console.log(`  ${line}`.trimEnd());
+    }
+    console.log(
+      `  Raw Prometheus text: ${metricsUrl} while the demo runs; ` +
+        '`npm run demo -- --raw-metrics` prints it.'
+    );
+    if (rawMetrics) {
+      const text = await (await fetch(metricsUrl)).text();
+      console.log(`\n▶ Raw metrics (GET ${metricsUrl})`);
+      for (const line of text.trimEnd().split('\n')) console.log(`  ${line}`);
     }
   } catch (err) {
     console.error('demo failed:', err);
