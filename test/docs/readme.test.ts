@@ -228,9 +228,13 @@ function packageOf(spec: string): string {
   return at === -1 ? spec : spec.slice(0, at);
 }
 
-/** `npm run X` scripts that run `node <file>`: the file. */
+/**
+ * `npm run X` scripts that run `node <file>`: the file (of the last command,
+ * after the Node.js version check).
+ */
 function scriptFile(script: string): string | undefined {
-  return /^node(?:\s+--\S+)*\s+(\S+)/.exec(pkg.scripts[script] ?? '')?.[1];
+  const last = (pkg.scripts[script] ?? '').split('&&').pop()!.trim();
+  return /^node(?:\s+--\S+)*\s+(\S+)/.exec(last)?.[1];
 }
 
 // ---------------------------------------------------------------------------
