@@ -16,7 +16,6 @@ import type {
   Attributes,
   Context,
   Histogram,
-  ObservableResult,
   ObservableUpDownCounter,
   TracerProvider,
 } from '@opentelemetry/api';
@@ -33,18 +32,17 @@ import {
   ATTR_DB_QUERY_SUMMARY,
   ATTR_DB_STORED_PROCEDURE_NAME,
   ATTR_DB_SYSTEM_NAME,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   METRIC_DB_CLIENT_OPERATION_DURATION,
 } from '@opentelemetry/semantic-conventions';
+import { ConnectionPools } from './connections';
 import type { ClientInfo, ClientLike, OperationSpec } from './internal-types';
 import { CLIENT_OPERATIONS, streamOperations } from './operations';
 import {
   ATTR_DB_AEROSPIKE_KEY,
-  ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
-  ATTR_DB_CLIENT_CONNECTION_STATE,
-  DB_CLIENT_CONNECTION_STATE_VALUE_IDLE,
-  DB_CLIENT_CONNECTION_STATE_VALUE_USED,
   DB_SYSTEM_NAME_VALUE_AEROSPIKE,
   DURATION_BUCKETS,
   METRIC_DB_CLIENT_CONNECTION_COUNT,
@@ -52,12 +50,13 @@ import {
   RETURNED_ROWS_BUCKETS,
 } from './semconv';
 import type { AerospikeInstrumentationConfig } from './types';
+import { serverTarget } from './server-target';
 import {
-  buildStatusNames,
   keyAttributeValue,
-  parseServerAddress,
+  operationName,
   querySummary,
   readBatchKeys,
+  readPeer,
   readProcedure,
   readTarget,
   sanitizeConfig,
@@ -95,9 +94,8 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
   declare private _operationDuration: Histogram;
   declare private _returnedRows: Histogram;
   declare private _connectionCount: ObservableUpDownCounter;
-  declare private _statusNames: Map<number, string> | undefined;
   declare private _clientInfos: WeakMap<object, ClientInfo> | undefined;
-  declare private _liveClients: Set<WeakRef<ClientLike>> | undefined;
+  declare private _connectionPools: ConnectionPools | undefined;
   /** The meter records: not the API's no-op meter. */
   declare private _metricsRecording: boolean;
   /** Set once a real tracer provider is known to be behind the tracer. */
@@ -125,15 +123,6 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
       undefined,
       [
         this._prototypeFile('aerospike/lib/client.js', CLIENT_OPERATIONS),
-        new InstrumentationNodeModuleFile(
-          'aerospike/lib/status.js',
-          SUPPORTED_VERSIONS,
-          (status: unknown) => {
-            this._statusNames = buildStatusNames(status);
-            return status;
-          },
-          () => {}
-        ),
         this._prototypeFile(
           'aerospike/lib/query.js',
           streamOperations('QUERY')
@@ -203,7 +192,9 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
       }
     );
     this._connectionCount.addCallback(result =>
-      this._observeConnections(result)
+      this._connectionPools?.observe(result, err =>
+        this._diag.error('aerospike: cannot read client stats', err)
+      )
     );
     this._metricsRecording = this._operationDuration !== NOOP_HISTOGRAM;
   }
@@ -357,35 +348,47 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
         ? (self as { client?: unknown } | null)?.client
         : self;
     const clientInfo = this._clientInfo(client);
-    const target = readTarget(spec.target, args, self);
+    const target = readTarget(spec, args, self);
     const { namespace, set } = target;
-    const summary = querySummary(spec.operation, namespace, set);
+    const operation = operationName(spec, target);
+    // A batch call resolves its own name: the completion and the hooks see it.
+    const callSpec =
+      operation === spec.operation ? spec : { ...spec, operation };
+    const summary = querySummary(operation, namespace, set);
 
     const metricAttributes: Attributes = {
       [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_AEROSPIKE,
-      [ATTR_DB_OPERATION_NAME]: spec.operation,
+      [ATTR_DB_OPERATION_NAME]: operation,
+      [ATTR_DB_QUERY_SUMMARY]: summary,
     };
     if (namespace !== undefined)
       metricAttributes[ATTR_DB_NAMESPACE] = namespace;
     if (set !== undefined) metricAttributes[ATTR_DB_COLLECTION_NAME] = set;
     if (clientInfo.serverAddress !== undefined) {
       metricAttributes[ATTR_SERVER_ADDRESS] = clientInfo.serverAddress;
-      metricAttributes[ATTR_SERVER_PORT] = clientInfo.serverPort;
+      if (clientInfo.serverPort !== undefined) {
+        metricAttributes[ATTR_SERVER_PORT] = clientInfo.serverPort;
+      }
+    }
+    const procedure =
+      spec.procedure !== undefined
+        ? readProcedure(spec.procedure, args)
+        : target.procedure;
+    if (procedure !== undefined) {
+      metricAttributes[ATTR_DB_STORED_PROCEDURE_NAME] = procedure;
+    }
+    if (spec.peer !== undefined) {
+      const peer = readPeer(spec.peer, args);
+      if (peer !== undefined) {
+        metricAttributes[ATTR_NETWORK_PEER_ADDRESS] = peer.address;
+        metricAttributes[ATTR_NETWORK_PEER_PORT] = peer.port;
+      }
     }
 
-    const spanAttributes: Attributes = {
-      ...metricAttributes,
-      [ATTR_DB_QUERY_SUMMARY]: summary,
-    };
+    const spanAttributes: Attributes = { ...metricAttributes };
     const batchSize = target.batchSize;
     if (batchSize !== undefined && batchSize !== 1) {
       spanAttributes[ATTR_DB_OPERATION_BATCH_SIZE] = batchSize;
-    }
-    if (spec.procedure !== undefined) {
-      const procedure = readProcedure(spec.procedure, args);
-      if (procedure !== undefined) {
-        spanAttributes[ATTR_DB_STORED_PROCEDURE_NAME] = procedure;
-      }
     }
     if (config.captureKey && target.key !== undefined) {
       const key = keyAttributeValue(target.key);
@@ -402,7 +405,7 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     if (config.requestHook) {
       const hook = config.requestHook;
       const info = {
-        operation: spec.operation,
+        operation,
         namespace,
         set,
         key: spec.target === 'key' ? target.key : undefined,
@@ -412,9 +415,9 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
       this._runHook('requestHook', () => hook(span, info));
     }
 
-    const operation = new TracedOperation(
+    const traced = new TracedOperation(
       this._recorder,
-      spec,
+      callSpec,
       span,
       startTime,
       metricAttributes,
@@ -423,71 +426,36 @@ export class AerospikeInstrumentation extends InstrumentationBase<AerospikeInstr
     if (spec.completion === 'call') {
       for (let i = 0; i < args.length; i++) {
         if (typeof args[i] === 'function') {
-          args[i] = operation.bindCallback(args[i] as AnyFunction);
+          args[i] = traced.bindCallback(args[i] as AnyFunction);
         }
       }
     }
-    return operation;
+    return traced;
   }
 
-  /** Server address and port of a client, parsed once per client. */
+  /**
+   * Server address and port of a client, parsed once per client, which is
+   * then observed for connection metrics.
+   */
   private _clientInfo(client: unknown): ClientInfo {
     if (client === null || typeof client !== 'object') return {};
     const infos = (this._clientInfos ??= new WeakMap());
     let info = infos.get(client);
     if (info === undefined) {
-      info = parseServerAddress((client as ClientLike).config);
+      info = serverTarget((client as ClientLike).config);
       infos.set(client, info);
-      (this._liveClients ??= new Set()).add(new WeakRef(client as ClientLike));
+      (this._connectionPools ??= new ConnectionPools()).register(
+        client as ClientLike,
+        info
+      );
     }
     return info;
-  }
-
-  private _observeConnections(result: ObservableResult) {
-    const clients = this._liveClients;
-    if (!clients) return;
-    for (const ref of clients) {
-      const client = ref.deref();
-      if (client === undefined) {
-        clients.delete(ref);
-        continue;
-      }
-      try {
-        // stats() crashes the process on a client that never connected.
-        if (typeof client.stats !== 'function' || !client.isConnected?.(false))
-          continue;
-        for (const node of client.stats().nodes ?? []) {
-          const pools = [
-            ['sync', node.syncConnections],
-            ['async', node.asyncConnections],
-            ['pipeline', node.pipelineConnections],
-          ] as const;
-          for (const [pool, connections] of pools) {
-            if (!connections) continue;
-            const poolName = `${node.name ?? 'unknown'}:${pool}`;
-            result.observe(connections.inPool ?? 0, {
-              [ATTR_DB_CLIENT_CONNECTION_STATE]:
-                DB_CLIENT_CONNECTION_STATE_VALUE_IDLE,
-              [ATTR_DB_CLIENT_CONNECTION_POOL_NAME]: poolName,
-            });
-            result.observe(connections.inUse ?? 0, {
-              [ATTR_DB_CLIENT_CONNECTION_STATE]:
-                DB_CLIENT_CONNECTION_STATE_VALUE_USED,
-              [ATTR_DB_CLIENT_CONNECTION_POOL_NAME]: poolName,
-            });
-          }
-        }
-      } catch (err) {
-        this._diag.error('aerospike: cannot read client stats', err);
-      }
-    }
   }
 
   /** The instrumentation's side of every TracedOperation. */
   private _createRecorder(): OperationRecorder {
     return {
       config: () => this._config,
-      statusNames: () => (this._statusNames ??= new Map()),
       runHook: (name, run) => this._runHook(name, run),
       logError: (message, err) => this._diag.error(message, err),
       recordMetrics: (durationSeconds, rows, attributes) => {

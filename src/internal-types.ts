@@ -45,9 +45,24 @@ export type CompletionKind =
   /** the returned RecordStream's `end` or `error` event */
   | 'stream';
 
+/** How the entries of a batch call map to single-record operations. */
+export interface BatchSpec {
+  /** The operation every entry performs, when the method fixes it. */
+  entryOperation?: string;
+  /**
+   * Entries are batch records whose operation is read from each one: every
+   * entry a read (`read`, batchRead), or as its `type` says (`typed`,
+   * batchWrite).
+   */
+  records?: 'read' | 'typed';
+}
+
 /** One row of the operations table: everything the generic wrapper needs. */
 export interface OperationSpec {
-  /** `db.operation.name` */
+  /**
+   * `db.operation.name`; for a batch method, the name of a batch whose
+   * entries are not all the same operation.
+   */
   operation: string;
   target: TargetKind;
   result: ResultKind;
@@ -55,22 +70,30 @@ export interface OperationSpec {
   procedure?: ProcedureKind;
   /** Traced only when `traceInfo` is set. */
   info?: boolean;
-  /** A batch call: `db.operation.batch.size` is set. */
-  batch?: boolean;
+  /** A batch method (see the batch rules in operations.ts). */
+  batch?: BatchSpec;
+  /** The call names the node it is sent to: `Client#info`'s host. */
+  peer?: 'infoHostArg1';
 }
 
 /** The namespace, set and key(s) of one call. */
 export interface OperationTarget {
   namespace?: string;
   set?: string;
+  /** A single-record call's key (also a one-entry batch's). */
   key?: unknown;
   /** Batch calls: the number of entries. */
   batchSize?: number;
+  /** Batch calls: the operation every entry performs, if they all do one. */
+  entryOperation?: string;
+  /** Batch calls: the UDF every entry calls, if they all call one. */
+  procedure?: string;
 }
 
 /** What is known about a client, computed once per client. */
 export interface ClientInfo {
   serverAddress?: string;
+  /** Only with a single seed. */
   serverPort?: number;
 }
 
@@ -92,8 +115,13 @@ export interface ClientLike {
 export interface ClientStatsLike {
   nodes?: Array<{
     name?: string;
-    syncConnections?: { inPool?: number; inUse?: number };
-    asyncConnections?: { inPool?: number; inUse?: number };
-    pipelineConnections?: { inPool?: number; inUse?: number };
-  }>;
+    syncConnections?: ConnectionStatsLike;
+    asyncConnections?: ConnectionStatsLike;
+    pipelineConnections?: ConnectionStatsLike;
+  } | null>;
+}
+
+export interface ConnectionStatsLike {
+  inPool?: number;
+  inUse?: number;
 }

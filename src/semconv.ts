@@ -6,7 +6,9 @@
 /*
  * Incubating semantic-convention constants, copied here rather than imported
  * from `@opentelemetry/semantic-conventions/incubating` (which is not a
- * stable entry point), as the contrib guidelines ask.
+ * stable entry point), as the contrib guidelines ask. Checked against
+ * `@opentelemetry/semantic-conventions` 1.45.0, which has them all as
+ * development.
  */
 
 export const ATTR_DB_RESPONSE_RETURNED_ROWS = 'db.response.returned_rows';

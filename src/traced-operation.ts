@@ -27,8 +27,6 @@ interface EmitterLike {
 export interface OperationRecorder {
   /** The config in force now (hooks may change with setConfig). */
   config(): AerospikeInstrumentationConfig;
-  /** Status code to constant name, from the loaded `aerospike` module. */
-  statusNames(): Map<number, string>;
   /** Runs a user hook; a throw goes to the diag logger. */
   runHook(name: string, run: () => void): void;
   logError(message: string, err: unknown): void;
@@ -172,20 +170,21 @@ export class TracedOperation {
     let rows: number | undefined;
     try {
       if (error !== undefined && error !== null) {
-        const { errorType, statusCode } = describeError(
-          error,
-          recorder.statusNames()
-        );
-        attributes[ATTR_ERROR_TYPE] = errorType;
-        span.setAttribute(ATTR_ERROR_TYPE, errorType);
-        if (statusCode !== undefined) {
-          attributes[ATTR_DB_RESPONSE_STATUS_CODE] = statusCode;
-          span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, statusCode);
+        const failure = describeError(error);
+        for (const name in failure) {
+          attributes[name] = failure[name];
+          span.setAttribute(name, failure[name]!);
         }
-        const message = errorMessage(error, statusCode);
+        const message = errorMessage(
+          error,
+          failure[ATTR_DB_RESPONSE_STATUS_CODE]
+        );
         if (message.redacted) {
           // Only the redacted message: the error's stack repeats the original.
-          span.recordException({ name: errorType, message: message.text });
+          span.recordException({
+            name: String(failure[ATTR_ERROR_TYPE]),
+            message: message.text,
+          });
         } else if (typeof error === 'object' || typeof error === 'string') {
           span.recordException(error as Error);
         }
@@ -208,7 +207,8 @@ export class TracedOperation {
           );
         }
       }
-      if (rows !== undefined) {
+      // Opt-In on spans; the histogram records rows either way.
+      if (rows !== undefined && recorder.config().captureReturnedRows) {
         span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, rows);
       }
     } catch (err) {

@@ -7,7 +7,7 @@ import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 
 /** What the request hook learns about an operation before it runs. */
 export interface AerospikeRequestHookInfo {
-  /** The `db.operation.name`, e.g. `GET` or `BATCH READ`. */
+  /** The `db.operation.name`, e.g. `GET`, `BATCH GET` or `BATCH READ`. */
   operation: string;
   /** The namespace, when the operation targets one. */
   namespace?: string;
@@ -60,6 +60,13 @@ export interface AerospikeInstrumentationConfig extends InstrumentationConfig {
    * @default false
    */
   captureKey?: boolean;
+  /**
+   * Record `db.response.returned_rows` on query, scan and batch-read spans.
+   * The attribute is Opt-In in the semantic conventions; the
+   * `db.client.response.returned_rows` histogram is recorded either way.
+   * @default false
+   */
+  captureReturnedRows?: boolean;
   /**
    * Trace `info`, `infoAny`, `infoAll` and `infoNode`. Off by default
    * because the client's jobs poll info every second.

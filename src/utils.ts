@@ -2,116 +2,61 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_DB_RESPONSE_STATUS_CODE,
+  ATTR_ERROR_TYPE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ERROR_TYPE_VALUE_OTHER,
+} from '@opentelemetry/semantic-conventions';
 import type { AerospikeInstrumentationConfig } from './types';
 import type {
-  ClientInfo,
+  BatchSpec,
   KeyLike,
+  OperationSpec,
   OperationTarget,
   ProcedureKind,
   TargetKind,
 } from './internal-types';
-
-const DEFAULT_PORT = 3000;
-
-/**
- * The first configured seed host of a client config, as `server.address` and
- * `server.port`. Hosts come as a string (`'a:3000,b:tls:3000,[::1]:3000'`)
- * or an array of `{ addr, port?, tlsname? }`; a host without a port uses
- * `config.port`, else 3000.
- */
-export function parseServerAddress(config: unknown): ClientInfo {
-  if (!config || typeof config !== 'object') return {};
-  const { hosts, port } = config as { hosts?: unknown; port?: unknown };
-  const defaultPort =
-    typeof port === 'number' && Number.isInteger(port) && port > 0
-      ? port
-      : DEFAULT_PORT;
-  if (typeof hosts === 'string') {
-    return parseHostString(hosts, defaultPort);
-  }
-  if (Array.isArray(hosts) && hosts.length > 0) {
-    const first = hosts[0] as { addr?: unknown; port?: unknown } | null;
-    if (!first || typeof first.addr !== 'string' || first.addr === '') {
-      return {};
-    }
-    const hostPort =
-      typeof first.port === 'number' && first.port > 0
-        ? first.port
-        : defaultPort;
-    return { serverAddress: stripBrackets(first.addr), serverPort: hostPort };
-  }
-  return {};
-}
-
-function parseHostString(hosts: string, defaultPort: number): ClientInfo {
-  const first = hosts.split(',')[0].trim();
-  if (first === '') return {};
-  let address: string;
-  let rest: string[];
-  if (first.startsWith('[')) {
-    const close = first.indexOf(']');
-    if (close < 0) return {};
-    address = first.slice(1, close);
-    rest = first
-      .slice(close + 1)
-      .split(':')
-      .slice(1);
-  } else {
-    const parts = first.split(':');
-    if (parts.length > 3) {
-      // A bare IPv6 address: it cannot carry a port without brackets.
-      return { serverAddress: first, serverPort: defaultPort };
-    }
-    address = parts[0];
-    rest = parts.slice(1);
-  }
-  // `host:port` or `host:tlsname:port`: the port is always last.
-  const portText = rest.length > 0 ? rest[rest.length - 1] : '';
-  const parsedPort = /^\d+$/.test(portText) ? Number(portText) : NaN;
-  return {
-    serverAddress: address,
-    serverPort: parsedPort > 0 && parsedPort < 65536 ? parsedPort : defaultPort,
-  };
-}
-
-function stripBrackets(address: string): string {
-  return address.startsWith('[') && address.endsWith(']')
-    ? address.slice(1, -1)
-    : address;
-}
+import { peerFromErrorMessage, peerFromInfoHost } from './server-target';
 
 /**
- * A reverse map of the loaded module's `status` constants, code to name.
- * Names are taken without the `AEROSPIKE_` alias prefix, and the first name
- * wins where two constants share a code (25).
+ * The attributes a failure adds to the span and the metric points.
+ *
+ * - An `AerospikeError` (the client's error for every failed command): its
+ *   status code as `error.type`, as the conventions ask (`error.type` SHOULD
+ *   match `db.response.status_code`); `db.response.status_code` too when the
+ *   code is the server's (positive; negative codes are the client's own, such
+ *   as -1 "Not connected"); and `network.peer.address`/`port` when the
+ *   message names the node (see peerFromErrorMessage).
+ * - Anything else thrown (a TypeError for a bad argument): its class name, or
+ *   `_OTHER` for a value that has none.
  */
-export function buildStatusNames(status: unknown): Map<number, string> {
-  const names = new Map<number, string>();
-  if (!status || typeof status !== 'object') return names;
-  for (const [name, code] of Object.entries(status)) {
-    if (typeof code !== 'number' || name.startsWith('AEROSPIKE_')) continue;
-    if (!names.has(code)) names.set(code, name);
+export function describeError(error: unknown): Attributes {
+  if (error === null || typeof error !== 'object') {
+    return { [ATTR_ERROR_TYPE]: ERROR_TYPE_VALUE_OTHER };
   }
-  return names;
-}
-
-/** `error.type` and `db.response.status_code` for an error. */
-export function describeError(
-  error: unknown,
-  statusNames: Map<number, string>
-): { errorType: string; statusCode?: string } {
-  if (error !== null && typeof error === 'object') {
-    const { code } = error as { code?: unknown };
-    const className = (error as object).constructor?.name;
-    if (className === 'AerospikeError' && typeof code === 'number') {
-      return {
-        errorType: statusNames.get(code) ?? className,
-        statusCode: String(code),
-      };
-    }
-    return { errorType: className || 'Error' };
+  const className = (error as object).constructor?.name;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (
+    className !== 'AerospikeError' ||
+    typeof code !== 'number' ||
+    !Number.isInteger(code) ||
+    code === 0
+  ) {
+    return { [ATTR_ERROR_TYPE]: className || ERROR_TYPE_VALUE_OTHER };
   }
-  return { errorType: typeof error === 'string' ? 'Error' : typeof error };
+  const status = String(code);
+  const attributes: Attributes = { [ATTR_ERROR_TYPE]: status };
+  if (code > 0) attributes[ATTR_DB_RESPONSE_STATUS_CODE] = status;
+  const peer =
+    typeof message === 'string' ? peerFromErrorMessage(message) : undefined;
+  if (peer !== undefined) {
+    attributes[ATTR_NETWORK_PEER_ADDRESS] = peer.address;
+    attributes[ATTR_NETWORK_PEER_PORT] = peer.port;
+  }
+  return attributes;
 }
 
 /** `db.response.status_code` of a failed UDF (AEROSPIKE_ERR_UDF). */
@@ -124,7 +69,7 @@ const UDF_FAILURE_STATUS = '100';
  */
 export function errorMessage(
   error: unknown,
-  statusCode?: string
+  statusCode?: unknown
 ): { text?: string; redacted: boolean } {
   let text: string | undefined;
   if (error !== null && typeof error === 'object') {
@@ -167,11 +112,11 @@ function stringOrUndefined(value: unknown): string | undefined {
 
 /** The namespace, set and key(s) an operation targets, read from its call. */
 export function readTarget(
-  kind: TargetKind,
+  spec: OperationSpec,
   args: ArrayLike<unknown>,
   self: unknown
 ): OperationTarget {
-  switch (kind) {
+  switch (spec.target) {
     case 'key': {
       const key = args[0] as KeyLike | null | undefined;
       if (key === null || typeof key !== 'object') return { key };
@@ -182,9 +127,9 @@ export function readTarget(
       };
     }
     case 'keys':
-      return sharedTarget(args[0], false);
+      return batchTarget(args[0], false, spec.batch);
     case 'records':
-      return sharedTarget(args[0], true);
+      return batchTarget(args[0], true, spec.batch);
     case 'namespaceSet':
       return {
         namespace: stringOrUndefined(args[0]),
@@ -194,7 +139,7 @@ export function readTarget(
       return { namespace: stringOrUndefined(args[0]) };
     case 'indexOptions':
     case 'queryObject': {
-      const holder = (kind === 'queryObject' ? self : args[0]) as {
+      const holder = (spec.target === 'queryObject' ? self : args[0]) as {
         ns?: unknown;
         set?: unknown;
       } | null;
@@ -209,43 +154,145 @@ export function readTarget(
   }
 }
 
+type BatchRecord = {
+  key?: KeyLike;
+  type?: unknown;
+  bins?: unknown;
+  ops?: unknown;
+  readAllBins?: unknown;
+  udf?: unknown;
+} | null;
+
 /**
- * The namespace and set every entry of a batch shares (either is left out
- * when the entries disagree), and the batch size. Keys and records get a
- * loop each: this runs over every entry of a batch of any size.
+ * What the entries of a batch share (a namespace, a set, the operation each
+ * would be alone, the UDF each calls: each left out when they disagree), the
+ * batch size, and the key of a one-entry batch. One loop over the entries:
+ * this runs over batches of any size.
  */
-function sharedTarget(entries: unknown, isRecords: boolean): OperationTarget {
+function batchTarget(
+  entries: unknown,
+  isRecords: boolean,
+  batch: BatchSpec = {}
+): OperationTarget {
   if (!Array.isArray(entries)) return {};
   const size = entries.length;
-  if (size === 0) return { batchSize: 0 };
-  const keys = entries as Array<KeyLike | null | undefined>;
-  const records = entries as Array<{ key?: KeyLike } | null | undefined>;
-  const first = isRecords ? records[0]?.key : keys[0];
+  if (size === 0) {
+    return { batchSize: 0, entryOperation: batch.entryOperation };
+  }
+  const records = entries as BatchRecord[];
+  const keyOf = (i: number): KeyLike | null | undefined =>
+    isRecords ? records[i]?.key : (entries[i] as KeyLike | null | undefined);
+  const typed = batch.records === 'typed';
+  const first = keyOf(0);
   const namespace = first?.ns;
   const set = first?.set;
+  let entryOperation = batch.records
+    ? recordOperation(records[0], typed)
+    : batch.entryOperation;
+  const udf = typed ? recordUdf(records[0]) : undefined;
+  let udfShared = udf !== undefined;
   let namespaceShared = true;
   let setShared = true;
-  if (isRecords) {
-    for (let i = 1; i < size; i++) {
-      const key = records[i]?.key;
-      if (key?.ns !== namespace) namespaceShared = false;
-      if (key?.set !== set) setShared = false;
-      if (!namespaceShared && !setShared) break;
-    }
-  } else {
-    for (let i = 1; i < size; i++) {
-      const key = keys[i];
-      if (key?.ns !== namespace) namespaceShared = false;
-      if (key?.set !== set) setShared = false;
-      if (!namespaceShared && !setShared) break;
+  for (let i = 1; i < size; i++) {
+    const key = keyOf(i);
+    if (key?.ns !== namespace) namespaceShared = false;
+    if (key?.set !== set) setShared = false;
+    if (batch.records && entryOperation !== undefined) {
+      if (recordOperation(records[i], typed) !== entryOperation) {
+        entryOperation = undefined;
+      }
+      if (udfShared && !sameUdf(recordUdf(records[i]), udf!)) {
+        udfShared = false;
+      }
     }
   }
   return {
     namespace: namespaceShared ? stringOrUndefined(namespace) : undefined,
     // A set is only meaningful inside one namespace.
     set: namespaceShared && setShared ? stringOrUndefined(set) : undefined,
+    key: size === 1 ? (first ?? undefined) : undefined,
     batchSize: size,
+    entryOperation,
+    procedure:
+      entryOperation === 'APPLY' && udfShared
+        ? `${udf!.module}.${udf!.funcname}`
+        : undefined,
   };
+}
+
+/** `Aerospike.batchType`: the C client's as_batch_type. */
+const BATCH_READ = 0;
+const BATCH_WRITE = 1;
+const BATCH_APPLY = 2;
+const BATCH_REMOVE = 3;
+
+/**
+ * The single-record operation a batch record performs: what the C client
+ * itself sends when a node's share of a batch is one record
+ * (as_single_execute in aerospike_batch.c). A read is SELECT with bin names,
+ * OPERATE with operations, GET with `readAllBins`, else EXISTS (a header
+ * read); a write is OPERATE, a UDF call APPLY, a removal REMOVE.
+ */
+function recordOperation(
+  record: BatchRecord,
+  typed: boolean
+): string | undefined {
+  if (record === null || typeof record !== 'object') return undefined;
+  const type = typed ? record.type : BATCH_READ;
+  switch (type) {
+    case BATCH_READ: {
+      const { bins, ops } = record;
+      if (Array.isArray(bins) && bins.length > 0) return 'SELECT';
+      if (Array.isArray(ops)) return 'OPERATE';
+      return record.readAllBins === true ? 'GET' : 'EXISTS';
+    }
+    case BATCH_WRITE:
+      return 'OPERATE';
+    case BATCH_APPLY:
+      return 'APPLY';
+    case BATCH_REMOVE:
+      return 'REMOVE';
+    default:
+      return undefined;
+  }
+}
+
+interface Udf {
+  module: string;
+  funcname: string;
+}
+
+function recordUdf(record: BatchRecord): Udf | undefined {
+  if (record === null || typeof record !== 'object') return undefined;
+  const udf = record.udf as Partial<Udf> | null | undefined;
+  if (udf === null || typeof udf !== 'object') return undefined;
+  return typeof udf.module === 'string' && typeof udf.funcname === 'string'
+    ? (udf as Udf)
+    : undefined;
+}
+
+function sameUdf(udf: Udf | undefined, other: Udf): boolean {
+  return (
+    udf !== undefined &&
+    udf.module === other.module &&
+    udf.funcname === other.funcname
+  );
+}
+
+/**
+ * `db.operation.name` of a call. A batch (semantic-conventions #3811):
+ * `BATCH {op}` when every entry is the same operation `{op}`, the method's
+ * own term (`BATCH READ`, `BATCH WRITE`) when they differ, and a one-entry
+ * batch is that entry's operation alone.
+ */
+export function operationName(
+  spec: OperationSpec,
+  target: OperationTarget
+): string {
+  if (spec.batch === undefined) return spec.operation;
+  const entry = target.entryOperation;
+  if (entry === undefined) return spec.operation;
+  return target.batchSize === 1 ? entry : `BATCH ${entry}`;
 }
 
 /** The Key objects of a batch call, for the request hook. */
@@ -283,6 +330,14 @@ export function readProcedure(
   return `${module}.${fn}`;
 }
 
+/** The node a call names as its destination (`Client#info`'s host). */
+export function readPeer(
+  kind: 'infoHostArg1',
+  args: ArrayLike<unknown>
+): { address: string; port: number } | undefined {
+  return kind === 'infoHostArg1' ? peerFromInfoHost(args[1]) : undefined;
+}
+
 /**
  * `db.query.summary` and the span name: `{operation} {namespace}.{set}`,
  * `{operation} {namespace}`, or `{operation}` alone.
@@ -313,6 +368,7 @@ const BOOLEAN_OPTIONS = [
   'enabled',
   'requireParentSpan',
   'captureKey',
+  'captureReturnedRows',
   'traceInfo',
 ] as const;
 const HOOK_OPTIONS = ['requestHook', 'responseHook', 'errorHook'] as const;

@@ -46,7 +46,6 @@ function setup(
   const errors: string[] = [];
   const recorder: OperationRecorder = {
     config: () => config,
-    statusNames: () => new Map([[2, 'ERR_RECORD_NOT_FOUND']]),
     runHook: (_name, run) => run(),
     logError: message => errors.push(message),
     recordMetrics: (duration, rows, attrs) =>
@@ -97,9 +96,27 @@ describe('TracedOperation', () => {
     });
     expect(span.exceptions).toEqual([error]);
     expect(points[0].attrs).toMatchObject({
-      'error.type': 'ERR_RECORD_NOT_FOUND',
+      'error.type': '2',
       'db.response.status_code': '2',
     });
+    expect(span.attributes).toMatchObject({
+      'error.type': '2',
+      'db.response.status_code': '2',
+    });
+  });
+
+  it('puts the node an error message names on the span and the point', () => {
+    const { operation, span, points } = setup();
+    operation.finish(
+      new AerospikeError('10.0.0.9:3000 Record does not exist in database.'),
+      undefined
+    );
+    for (const attributes of [span.attributes, points[0].attrs]) {
+      expect(attributes).toMatchObject({
+        'network.peer.address': '10.0.0.9',
+        'network.peer.port': 3000,
+      });
+    }
   });
 
   it('still ends the span when reading the result throws', () => {
@@ -163,11 +180,10 @@ describe('TracedOperation', () => {
   });
 
   it('counts stream records and ends on end, without adding listeners', () => {
-    const { operation, span } = setup({
-      operation: 'SCAN',
-      result: 'rows',
-      completion: 'stream',
-    });
+    const { operation, span } = setup(
+      { operation: 'SCAN', result: 'rows', completion: 'stream' },
+      { captureReturnedRows: true }
+    );
     const stream = new EventEmitter();
     const data = vi.fn();
     stream.on('data', data);
@@ -183,12 +199,25 @@ describe('TracedOperation', () => {
     expect(span.attributes['db.response.returned_rows']).toBe(2);
   });
 
+  it('records returned rows on the span only with captureReturnedRows, on the histogram always', () => {
+    for (const captureReturnedRows of [false, true]) {
+      const { operation, span, points } = setup(
+        { operation: 'BATCH GET', result: 'batchRows' },
+        { captureReturnedRows }
+      );
+      operation.finish(undefined, [{ status: 0 }, { status: 2 }]);
+      expect(points[0].rows).toBe(1);
+      expect(span.attributes['db.response.returned_rows']).toBe(
+        captureReturnedRows ? 1 : undefined
+      );
+    }
+  });
+
   it('lets an unhandled stream error throw as before, after ending the span', () => {
-    const { operation, span } = setup({
-      operation: 'SCAN',
-      result: 'rows',
-      completion: 'stream',
-    });
+    const { operation, span } = setup(
+      { operation: 'SCAN', result: 'rows', completion: 'stream' },
+      { captureReturnedRows: true }
+    );
     const stream = new EventEmitter();
     operation.completeWith(stream);
     const error = new AerospikeError('broken');

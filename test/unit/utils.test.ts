@@ -3,13 +3,14 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { describe, expect, it } from 'vitest';
+import { CLIENT_OPERATIONS, streamOperations } from '../../src/operations';
+import type { OperationSpec } from '../../src/internal-types';
 import {
-  buildStatusNames,
   countOkEntries,
   describeError,
   errorMessage,
   keyAttributeValue,
-  parseServerAddress,
+  operationName,
   querySummary,
   readBatchKeys,
   readProcedure,
@@ -25,121 +26,75 @@ class AerospikeError extends Error {
   }
 }
 
-describe('parseServerAddress', () => {
-  it.each([
-    ['10.0.0.1:3100', '10.0.0.1', 3100],
-    ['db.example:3000,db2.example:3000', 'db.example', 3000],
-    ['  db.example:4000 , other:1', 'db.example', 4000],
-    ['db.example', 'db.example', 3000],
-    ['db.example:tls-name:4333', 'db.example', 4333],
-    ['[::1]:3001', '::1', 3001],
-    ['[2001:db8::1]:tls:4333', '2001:db8::1', 4333],
-    ['[::1]', '::1', 3000],
-    ['2001:db8::1', '2001:db8::1', 3000],
-  ])('parses the first host of %j', (hosts, address, port) => {
-    expect(parseServerAddress({ hosts })).toEqual({
-      serverAddress: address,
-      serverPort: port,
-    });
-  });
-
-  it('uses config.port for hosts without a port', () => {
-    expect(parseServerAddress({ hosts: 'db', port: 3500 })).toEqual({
-      serverAddress: 'db',
-      serverPort: 3500,
-    });
-    expect(parseServerAddress({ hosts: [{ addr: 'db' }], port: 3500 })).toEqual(
-      { serverAddress: 'db', serverPort: 3500 }
-    );
-  });
-
-  it('reads the first host of a host array, IPv6 without brackets', () => {
-    expect(
-      parseServerAddress({
-        hosts: [
-          { addr: '[::1]', port: 3100 },
-          { addr: 'other', port: 1 },
-        ],
-      })
-    ).toEqual({ serverAddress: '::1', serverPort: 3100 });
-    expect(
-      parseServerAddress({ hosts: [{ addr: '192.168.1.1', tlsname: 'x' }] })
-    ).toEqual({ serverAddress: '192.168.1.1', serverPort: 3000 });
-  });
-
-  it.each([
-    undefined,
-    null,
-    42,
-    {},
-    { hosts: '' },
-    { hosts: [] },
-    { hosts: [null] },
-    { hosts: [{}] },
-    { hosts: '[::1' },
-  ])('returns nothing for unusable config %j', config => {
-    expect(parseServerAddress(config)).toEqual({});
-  });
-
-  it('ignores an invalid port and falls back to the default', () => {
-    expect(parseServerAddress({ hosts: 'db:notaport' })).toEqual({
-      serverAddress: 'db',
-      serverPort: 3000,
-    });
-    expect(parseServerAddress({ hosts: 'db:70000' })).toEqual({
-      serverAddress: 'db',
-      serverPort: 3000,
-    });
-  });
+/** A table row with only the fields readTarget reads. */
+const row = (target: OperationSpec['target']): OperationSpec => ({
+  operation: 'X',
+  target,
+  result: 'none',
+  completion: 'call',
 });
 
-describe('buildStatusNames and describeError', () => {
-  const status = {
-    AEROSPIKE_ERR_RECORD_NOT_FOUND: 2,
-    ERR_RECORD_NOT_FOUND: 2,
-    AEROSPIKE_ERR_ENTERPRISE_ONLY: 25,
-    ERR_ENTERPRISE_ONLY: 25,
-    ERR_FAIL_ENTERPRISE_ONLY: 25,
-    ERR_TIMEOUT: 9,
-    OK: 0,
-    notACode: 'x',
-  };
-  const names = buildStatusNames(status);
-
-  it('maps codes to unprefixed constant names, first name winning', () => {
-    expect(names.get(2)).toBe('ERR_RECORD_NOT_FOUND');
-    expect(names.get(25)).toBe('ERR_ENTERPRISE_ONLY');
-    expect(names.get(9)).toBe('ERR_TIMEOUT');
-    expect(names.size).toBe(4);
-  });
-
-  it('describes an AerospikeError by its status name and code', () => {
-    expect(describeError(new AerospikeError('nf', 2), names)).toEqual({
-      errorType: 'ERR_RECORD_NOT_FOUND',
-      statusCode: '2',
+describe('describeError', () => {
+  it('types an AerospikeError by its status code, as db.response.status_code', () => {
+    expect(describeError(new AerospikeError('nf', 2))).toEqual({
+      'error.type': '2',
+      'db.response.status_code': '2',
+    });
+    expect(describeError(new AerospikeError('udf', 100))).toEqual({
+      'error.type': '100',
+      'db.response.status_code': '100',
     });
   });
 
-  it('falls back to the class name for unknown codes', () => {
-    expect(describeError(new AerospikeError('x', 12345), names)).toEqual({
-      errorType: 'AerospikeError',
-      statusCode: '12345',
+  it('gives client-side codes as error.type only: the server did not answer them', () => {
+    expect(describeError(new AerospikeError('Not connected.', -1))).toEqual({
+      'error.type': '-1',
+    });
+    expect(describeError(new AerospikeError('Batch failed', -16))).toEqual({
+      'error.type': '-16',
     });
   });
 
-  it('uses the class name of other errors, without a status code', () => {
-    expect(describeError(new TypeError('bad'), names)).toEqual({
-      errorType: 'TypeError',
+  it('adds the node the message names as network.peer.*', () => {
+    expect(
+      describeError(
+        new AerospikeError(
+          '10.0.0.7:3100 Record does not exist in database.',
+          2
+        )
+      )
+    ).toEqual({
+      'error.type': '2',
+      'db.response.status_code': '2',
+      'network.peer.address': '10.0.0.7',
+      'network.peer.port': 3100,
     });
-    expect(describeError(Object.create(null), names)).toEqual({
-      errorType: 'Error',
+    expect(
+      describeError(
+        new AerospikeError(
+          'Client timeout: iterations=2 lastNode=[::1]:3000',
+          9
+        )
+      )
+    ).toMatchObject({
+      'network.peer.address': '::1',
+      'network.peer.port': 3000,
     });
-    expect(describeError('text', names)).toEqual({ errorType: 'Error' });
-    expect(describeError(42, names)).toEqual({ errorType: 'number' });
   });
 
-  it('tolerates a missing status table', () => {
-    expect(buildStatusNames(undefined).size).toBe(0);
+  it('uses the class name of other errors, and _OTHER when there is none', () => {
+    expect(describeError(new TypeError('bad'))).toEqual({
+      'error.type': 'TypeError',
+    });
+    // An error whose code is not a number, or is 0, is typed by its class.
+    expect(describeError(new AerospikeError('x', 0))).toEqual({
+      'error.type': 'AerospikeError',
+    });
+    expect(describeError(Object.create(null))).toEqual({
+      'error.type': '_OTHER',
+    });
+    expect(describeError('text')).toEqual({ 'error.type': '_OTHER' });
+    expect(describeError(42)).toEqual({ 'error.type': '_OTHER' });
   });
 });
 
@@ -166,7 +121,7 @@ describe('keyAttributeValue', () => {
 describe('readTarget', () => {
   it('reads a key', () => {
     const key = { ns: 'test', set: 'users', key: 1 };
-    expect(readTarget('key', [key], undefined)).toEqual({
+    expect(readTarget(row('key'), [key], undefined)).toEqual({
       namespace: 'test',
       set: 'users',
       key,
@@ -174,8 +129,8 @@ describe('readTarget', () => {
   });
 
   it('survives a key that is not an object', () => {
-    expect(readTarget('key', [null], undefined)).toEqual({ key: null });
-    expect(readTarget('key', [], undefined)).toEqual({ key: undefined });
+    expect(readTarget(row('key'), [null], undefined)).toEqual({ key: null });
+    expect(readTarget(row('key'), [], undefined)).toEqual({ key: undefined });
   });
 
   it('names what every key of a batch shares, and its size', () => {
@@ -183,54 +138,221 @@ describe('readTarget', () => {
       { ns: 'test', set: 'a' },
       { ns: 'test', set: 'a' },
     ];
-    expect(readTarget('keys', [keys], undefined)).toEqual({
+    expect(readTarget(row('keys'), [keys], undefined)).toEqual({
       namespace: 'test',
       set: 'a',
       batchSize: 2,
     });
     expect(
-      readTarget('keys', [[...keys, { ns: 'test', set: 'b' }]], undefined)
+      readTarget(row('keys'), [[...keys, { ns: 'test', set: 'b' }]], undefined)
     ).toEqual({ namespace: 'test', set: undefined, batchSize: 3 });
     expect(
-      readTarget('keys', [[...keys, { ns: 'bar', set: 'a' }]], undefined)
+      readTarget(row('keys'), [[...keys, { ns: 'bar', set: 'a' }]], undefined)
     ).toEqual({ namespace: undefined, set: undefined, batchSize: 3 });
   });
 
   it('reads batch records through their key, tolerating junk entries', () => {
     const records = [{ key: { ns: 'test', set: 's' } }, null, 7];
-    expect(readTarget('records', [records], undefined)).toEqual({
+    expect(readTarget(row('records'), [records], undefined)).toEqual({
       namespace: undefined,
       set: undefined,
       batchSize: 3,
     });
-    expect(readTarget('records', [[]], undefined)).toEqual({
+    expect(readTarget(row('records'), [[]], undefined)).toEqual({
       namespace: undefined,
       set: undefined,
       batchSize: 0,
     });
-    expect(readTarget('records', ['nope'], undefined)).toEqual({});
+    expect(readTarget(row('records'), ['nope'], undefined)).toEqual({});
   });
 
   it('reads namespace and set arguments, index options and queries', () => {
-    expect(readTarget('namespaceSet', ['test', 'users'], undefined)).toEqual({
+    expect(
+      readTarget(row('namespaceSet'), ['test', 'users'], undefined)
+    ).toEqual({
       namespace: 'test',
       set: 'users',
     });
-    expect(readTarget('namespaceSet', ['test', null], undefined)).toEqual({
+    expect(readTarget(row('namespaceSet'), ['test', null], undefined)).toEqual({
       namespace: 'test',
       set: undefined,
     });
-    expect(readTarget('namespace', ['test', 'idx'], undefined)).toEqual({
+    expect(readTarget(row('namespace'), ['test', 'idx'], undefined)).toEqual({
       namespace: 'test',
     });
     expect(
-      readTarget('indexOptions', [{ ns: 'test', set: 's', bin: 'b' }], null)
+      readTarget(
+        row('indexOptions'),
+        [{ ns: 'test', set: 's', bin: 'b' }],
+        null
+      )
     ).toEqual({ namespace: 'test', set: 's' });
-    expect(readTarget('queryObject', [], { ns: 'test', set: 'q' })).toEqual({
+    expect(
+      readTarget(row('queryObject'), [], { ns: 'test', set: 'q' })
+    ).toEqual({
       namespace: 'test',
       set: 'q',
     });
-    expect(readTarget('none', ['x'], undefined)).toEqual({});
+    expect(readTarget(row('none'), ['x'], undefined)).toEqual({});
+  });
+});
+
+describe('batch calls (semantic-conventions #3811)', () => {
+  const k = (id: string, set = 'users', ns = 'test') => ({ ns, set, key: id });
+  const READ = 0;
+  const WRITE = 1;
+  const APPLY = 2;
+  const REMOVE = 3;
+  const udf = { module: 'profiles', funcname: 'touch', args: [] };
+
+  /** What the wrapper derives from a call of `method` with `args`. */
+  function model(method: string, args: unknown[]) {
+    const spec = CLIENT_OPERATIONS[method];
+    const target = readTarget(spec, args, undefined);
+    const operation = operationName(spec, target);
+    return {
+      operation,
+      summary: querySummary(operation, target.namespace, target.set),
+      batchSize:
+        target.batchSize === 1 ? undefined : (target.batchSize ?? undefined),
+      procedure: target.procedure,
+    };
+  }
+
+  it.each([
+    ['batchGet', 'GET', [[k('a'), k('b')]]],
+    ['batchExists', 'EXISTS', [[k('a'), k('b')]]],
+    ['batchSelect', 'SELECT', [[k('a'), k('b')], ['name']]],
+    ['batchRemove', 'REMOVE', [[k('a'), k('b')]]],
+    ['batchApply', 'APPLY', [[k('a'), k('b')], udf]],
+  ])(
+    '%s of two keys is a batch of two %s',
+    (method, entry, args: unknown[]) => {
+      expect(model(method, args)).toMatchObject({
+        operation: `BATCH ${entry}`,
+        summary: `BATCH ${entry} test.users`,
+        batchSize: 2,
+      });
+    }
+  );
+
+  it.each([
+    ['batchGet', 'GET', [[k('a')]]],
+    ['batchExists', 'EXISTS', [[k('a')]]],
+    ['batchSelect', 'SELECT', [[k('a')], ['name']]],
+    ['batchRemove', 'REMOVE', [[k('a')]]],
+    ['batchApply', 'APPLY', [[k('a')], udf]],
+  ])(
+    '%s of one key is that one %s, not a batch',
+    (method, entry, args: unknown[]) => {
+      expect(model(method, args)).toEqual({
+        operation: entry,
+        summary: `${entry} test.users`,
+        batchSize: undefined,
+        procedure: undefined,
+      });
+    }
+  );
+
+  it('keeps the key of a one-entry batch, for captureKey', () => {
+    const key = k('a');
+    const spec = CLIENT_OPERATIONS.batchRead;
+    expect(readTarget(spec, [[{ key, readAllBins: true }]], null).key).toBe(
+      key
+    );
+    expect(readTarget(spec, [[{ key }, { key }]], null).key).toBeUndefined();
+  });
+
+  it.each([
+    ['batchGet', 'BATCH GET'],
+    ['batchExists', 'BATCH EXISTS'],
+    ['batchRead', 'BATCH READ'],
+    ['batchWrite', 'BATCH WRITE'],
+  ])('%s of nothing is an empty batch: %s, size 0', (method, operation) => {
+    expect(model(method, [[]])).toMatchObject({
+      operation,
+      summary: operation,
+      batchSize: 0,
+    });
+  });
+
+  it('names batchRead entries as the C client sends a single record', () => {
+    const read = (record: object) =>
+      model('batchRead', [[{ key: k('a'), ...record }]]).operation;
+    expect(read({ readAllBins: true })).toBe('GET');
+    expect(read({ bins: ['name'] })).toBe('SELECT');
+    expect(read({ bins: ['name'], readAllBins: true })).toBe('SELECT');
+    expect(read({ ops: [] })).toBe('OPERATE');
+    expect(read({ ops: [{}], readAllBins: true })).toBe('OPERATE');
+    expect(read({})).toBe('EXISTS');
+    expect(read({ bins: [] })).toBe('EXISTS');
+    // batchRead reads every record whatever its type says.
+    expect(read({ type: WRITE, readAllBins: true })).toBe('GET');
+  });
+
+  it('gives batchRead BATCH {op} when all entries agree, BATCH READ otherwise', () => {
+    const all = [
+      { key: k('a'), readAllBins: true },
+      { key: k('b'), readAllBins: true },
+    ];
+    expect(model('batchRead', [all])).toEqual({
+      operation: 'BATCH GET',
+      summary: 'BATCH GET test.users',
+      batchSize: 2,
+      procedure: undefined,
+    });
+    const mixed = [...all, { key: k('c', 'other'), bins: ['name'] }];
+    expect(model('batchRead', [mixed])).toEqual({
+      operation: 'BATCH READ',
+      summary: 'BATCH READ test',
+      batchSize: 3,
+      procedure: undefined,
+    });
+  });
+
+  it('names batchWrite entries by their type', () => {
+    const write = (record: object) =>
+      model('batchWrite', [[{ key: k('a'), ...record }]]);
+    expect(write({ type: READ, readAllBins: true }).operation).toBe('GET');
+    expect(write({ type: WRITE, ops: [] }).operation).toBe('OPERATE');
+    expect(write({ type: APPLY, udf })).toMatchObject({
+      operation: 'APPLY',
+      procedure: 'profiles.touch',
+    });
+    expect(write({ type: REMOVE }).operation).toBe('REMOVE');
+    // An entry the client rejects names nothing: the method's term stays.
+    expect(write({ type: 99 }).operation).toBe('BATCH WRITE');
+  });
+
+  it('gives batchWrite the UDF its entries share, only when they all call it', () => {
+    const apply = (id: string, fn = 'touch') => ({
+      type: APPLY,
+      key: k(id),
+      udf: { module: 'profiles', funcname: fn },
+    });
+    expect(model('batchWrite', [[apply('a'), apply('b')]])).toEqual({
+      operation: 'BATCH APPLY',
+      summary: 'BATCH APPLY test.users',
+      batchSize: 2,
+      procedure: 'profiles.touch',
+    });
+    expect(
+      model('batchWrite', [[apply('a'), apply('b', 'other')]])
+    ).toMatchObject({ operation: 'BATCH APPLY', procedure: undefined });
+    expect(
+      model('batchWrite', [[apply('a'), { type: REMOVE, key: k('b') }]])
+    ).toEqual({
+      operation: 'BATCH WRITE',
+      summary: 'BATCH WRITE test.users',
+      batchSize: 2,
+      procedure: undefined,
+    });
+  });
+
+  it('leaves single-record and stream operations as the table names them', () => {
+    expect(model('get', [k('a')]).operation).toBe('GET');
+    const query = streamOperations('QUERY').foreach;
+    expect(operationName(query, {})).toBe('QUERY');
   });
 });
 
