@@ -21,6 +21,9 @@ import type {
 } from './internal-types';
 import { peerFromErrorMessage, peerFromInfoHost } from './server-target';
 
+/** `db.response.status_code` of a failed UDF (AEROSPIKE_ERR_UDF). */
+const UDF_FAILURE_STATUS = '100';
+
 /**
  * The attributes a failure adds to the span and the metric points.
  *
@@ -50,17 +53,17 @@ export function describeError(error: unknown): Attributes {
   const status = String(code);
   const attributes: Attributes = { [ATTR_ERROR_TYPE]: status };
   if (code > 0) attributes[ATTR_DB_RESPONSE_STATUS_CODE] = status;
+  // A UDF failure's message is the Lua error text, not the client's words.
   const peer =
-    typeof message === 'string' ? peerFromErrorMessage(message) : undefined;
+    typeof message === 'string' && status !== UDF_FAILURE_STATUS
+      ? peerFromErrorMessage(message)
+      : undefined;
   if (peer !== undefined) {
     attributes[ATTR_NETWORK_PEER_ADDRESS] = peer.address;
     attributes[ATTR_NETWORK_PEER_PORT] = peer.port;
   }
   return attributes;
 }
-
-/** `db.response.status_code` of a failed UDF (AEROSPIKE_ERR_UDF). */
-const UDF_FAILURE_STATUS = '100';
 
 /**
  * The error message for the span status and the exception event. A UDF

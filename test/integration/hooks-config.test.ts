@@ -2,6 +2,7 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
+import { isIP } from 'node:net';
 import {
   afterAll,
   afterEach,
@@ -81,14 +82,23 @@ describe('hooks', () => {
 
   it('gives the request hook the keys of a batch', async () => {
     const requestHook = vi.fn();
-    telemetry.instrumentation.setConfig({ requestHook });
+    const responseHook = vi.fn();
+    telemetry.instrumentation.setConfig({ requestHook, responseHook });
     const keys = [key('present'), key('other')];
-    await db.client.batchRead(keys.map(k => ({ key: k, readAllBins: true })));
+    await db.client.batchRead([
+      { key: keys[0], readAllBins: true },
+      { key: keys[1], bins: ['name'] },
+    ]);
     const info = requestHook.mock.calls[0][1];
     expect(info.operation).toBe('BATCH READ');
     expect(info.keys).toHaveLength(2);
     expect(info.keys[0]).toBe(keys[0]);
     expect(info.key).toBeUndefined();
+    // The operation name a batch resolves is the one every hook sees.
+    requestHook.mockClear();
+    await db.client.batchGet(keys);
+    expect(requestHook.mock.calls[0][1].operation).toBe('BATCH GET');
+    expect(responseHook.mock.calls.at(-1)[1].operation).toBe('BATCH GET');
   });
 
   it('gives the response hook the very result the caller gets', async () => {
@@ -162,6 +172,30 @@ describe('configuration', () => {
     expect(span.name).toBe('INFO');
     expect(span.attributes['db.operation.name']).toBe('INFO');
     expect(span.attributes['db.namespace']).toBeUndefined();
+    // infoAny picks a node out of sight: no network.peer.*.
+    expect(span.attributes['network.peer.address']).toBeUndefined();
+  });
+
+  it("names info's host as network.peer.*, on the span and the metric point", async ctx => {
+    // A host name would be resolved by the client, out of sight.
+    if (isIP(db.serverAddress) === 0)
+      ctx.skip('the server is named by a host name');
+    telemetry.instrumentation.setConfig({ traceInfo: true });
+    const host = { addr: db.serverAddress, port: db.serverPort };
+    expect(await db.client.info('build', host)).toMatch(/^build\t/);
+    const [span] = telemetry.aerospikeSpans();
+    expect(span.attributes).toMatchObject({
+      'network.peer.address': host.addr,
+      'network.peer.port': host.port,
+    });
+    const metric = await telemetry.metric('db.client.operation.duration');
+    expect(
+      metric!.dataPoints.some(
+        p =>
+          p.attributes['db.operation.name'] === 'INFO' &&
+          p.attributes['network.peer.address'] === host.addr
+      )
+    ).toBe(true);
   });
 });
 

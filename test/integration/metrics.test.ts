@@ -71,6 +71,7 @@ describe('db.client.operation.duration', () => {
       'db.namespace': 'test',
       'db.collection.name': set,
       'db.operation.name': 'GET',
+      'db.query.summary': `GET test.${set}`,
       'server.address': db.serverAddress,
       'server.port': db.serverPort,
     });
@@ -79,14 +80,19 @@ describe('db.client.operation.duration', () => {
     expect(puts?.value.count).toBe(5);
   });
 
-  it('separates failed operations by error.type and status code', async () => {
+  it('separates failed operations by error.type, status code and node', async () => {
     const metric = await telemetry.metric('db.client.operation.duration');
     const failed = pointFor(metric, {
       'db.operation.name': 'GET',
-      'error.type': 'ERR_RECORD_NOT_FOUND',
+      'error.type': '2',
     });
     expect(failed?.value.count).toBe(1);
     expect(failed?.attributes['db.response.status_code']).toBe('2');
+    // The node the error message names.
+    expect(failed?.attributes['network.peer.address']).toEqual(
+      expect.any(String)
+    );
+    expect(failed?.attributes['network.peer.port']).toEqual(expect.any(Number));
   });
 
   it('never carries a key or a bin value', async () => {
@@ -100,7 +106,8 @@ describe('db.client.operation.duration', () => {
 describe('db.client.response.returned_rows', () => {
   it('records rows of batch reads and scans', async () => {
     const metric = await telemetry.metric('db.client.response.returned_rows');
-    const batch = pointFor(metric, { 'db.operation.name': 'BATCH READ' });
+    // A batchRead of whole records: a batch of GETs.
+    const batch = pointFor(metric, { 'db.operation.name': 'BATCH GET' });
     expect(batch?.value.count).toBe(1);
     expect(batch?.value.sum).toBe(2);
     const scan = pointFor(metric, { 'db.operation.name': 'SCAN' });
@@ -110,36 +117,57 @@ describe('db.client.response.returned_rows', () => {
 });
 
 describe('db.client.connection.count', () => {
+  /** `{server.address}:{server.port}`, the first part of the pool names. */
+  const target = () => `${db.serverAddress}:${db.serverPort}`;
+
+  function connectionPoints(metric: MetricData | undefined) {
+    expect(metric).toBeDefined();
+    return metric!.dataPoints as DataPoint<number>[];
+  }
+
+  function count(
+    metric: MetricData | undefined,
+    pool: string,
+    state: 'idle' | 'used'
+  ): number | undefined {
+    return connectionPoints(metric).find(
+      p =>
+        p.attributes['db.client.connection.pool.name'] === pool &&
+        p.attributes['db.client.connection.state'] === state
+    )?.value;
+  }
+
   it('reports idle and used connections per node pool of live clients', async () => {
     const metric = await telemetry.metric('db.client.connection.count');
-    expect(metric).toBeDefined();
-    const dataPoints = metric!.dataPoints as DataPoint<number>[];
     const states = new Set(
-      dataPoints.map(p => p.attributes['db.client.connection.state'])
+      connectionPoints(metric).map(
+        p => p.attributes['db.client.connection.state']
+      )
     );
     expect(states).toEqual(new Set(['idle', 'used']));
-    const stats = db.client.stats();
-    const node = stats.nodes[0];
-    const asyncIdle = dataPoints.find(
-      p =>
-        p.attributes['db.client.connection.pool.name'] ===
-          `${node.name}:async` &&
-        p.attributes['db.client.connection.state'] === 'idle'
-    );
-    expect(asyncIdle?.value).toBe(node.asyncConnections.inPool);
-    expect(asyncIdle!.value).toBeGreaterThan(0);
+    const node = db.client.stats().nodes[0];
+    const pool = `${target()}/${node.name}/async`;
+    expect(count(metric, pool, 'idle')).toBe(node.asyncConnections.inPool);
+    expect(count(metric, pool, 'idle')).toBeGreaterThan(0);
+    for (const kind of ['sync', 'pipeline']) {
+      expect(count(metric, `${target()}/${node.name}/${kind}`, 'used')).toBe(0);
+    }
   });
 
-  it('stops reporting a client once it is closed', async () => {
+  it('names a second client of the same seeds apart, and reads 0 for its pools once it is closed', async () => {
     const other = await Aerospike.connect(clientConfig(db.backend.hosts));
     await other.get(key('r0'));
+    const node = other.stats().nodes[0];
+    const pool = `${target()}#2/${node.name}/async`;
     let metric = await telemetry.metric('db.client.connection.count');
-    const before = (metric!.dataPoints as DataPoint<number>[]).length;
+    expect(count(metric, pool, 'idle')).toBeGreaterThan(0);
     await other.close();
     metric = await telemetry.metric('db.client.connection.count');
-    const after = (metric!.dataPoints as DataPoint<number>[]).filter(
-      p => p.value !== undefined
-    ).length;
-    expect(after).toBeLessThanOrEqual(before);
+    expect(count(metric, pool, 'idle') ?? 0).toBe(0);
+    expect(count(metric, pool, 'used') ?? 0).toBe(0);
+    // The first client's pools are untouched.
+    expect(
+      count(metric, `${target()}/${node.name}/async`, 'idle')
+    ).toBeGreaterThan(0);
   });
 });

@@ -72,7 +72,7 @@ describe('UDF', () => {
     expect(error.code).toBe(Aerospike.status.ERR_UDF);
     const span = onlySpan(telemetry);
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
-    expect(span.attributes['error.type']).toBe('ERR_UDF');
+    expect(span.attributes['error.type']).toBe('100');
     expect(span.attributes['db.response.status_code']).toBe('100');
     // The Lua error text echoes the argument: only the location is kept.
     expect(error.message).toContain('lua says no');
