@@ -154,7 +154,8 @@ export async function startLiveMetrics(scrapes = 6): Promise<LiveMetrics> {
     for (const c of closers.reverse()) await c();
   };
   try {
-    const telemetry = setupTelemetry();
+    // Returned rows are read off the spans, where they are Opt-In.
+    const telemetry = setupTelemetry({ captureReturnedRows: true });
     const exporter = new PrometheusExporter({ preventServerStart: true });
     const meterProvider = new MeterProvider({ readers: [exporter] });
     telemetry.instrumentation.setMeterProvider(meterProvider);
