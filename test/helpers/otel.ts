@@ -22,6 +22,7 @@ import {
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import { AerospikeInstrumentation } from '../../src';
 import type { AerospikeInstrumentationConfig } from '../../src';
+import { serverTarget } from '../../src/server-target';
 import { startBackend } from './backend.ts';
 import type { Backend } from './backend.ts';
 
@@ -143,9 +144,16 @@ export async function eventually(
 export interface ClientFixture {
   backend: Backend;
   client: any;
-  /** `server.address` / `server.port` the instrumentation should report. */
+  /** The first seed's host and port (the server, with one seed). */
+  seedHost: string;
+  seedPort: number;
+  /**
+   * `server.address` / `server.port` the instrumentation should report: the
+   * seed with one seed, the seed list with several (AEROSPIKE_HOSTS of a
+   * cluster), as serverTarget (unit-tested on its own) renders them.
+   */
   serverAddress: string;
-  serverPort: number;
+  serverPort: number | undefined;
 }
 
 /**
@@ -165,8 +173,11 @@ export function useClient(
     );
     const first = fixture.backend.hosts.split(',')[0];
     const colon = first.lastIndexOf(':');
-    fixture.serverAddress = first.slice(0, colon).replace(/^\[|\]$/g, '');
-    fixture.serverPort = Number(first.slice(colon + 1));
+    fixture.seedHost = first.slice(0, colon).replace(/^\[|\]$/g, '');
+    fixture.seedPort = Number(first.slice(colon + 1));
+    const target = serverTarget(fixture.client.config);
+    fixture.serverAddress = target.serverAddress!;
+    fixture.serverPort = target.serverPort;
     await seed?.(fixture.client);
   });
   afterAll(async () => {

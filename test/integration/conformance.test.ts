@@ -106,8 +106,8 @@ async function workload() {
   await drain(client.scan('test', set).foreach()); // rows
   // A stream that fails: rows delivered so far, with the error.
   await drain(client.query('no_such_namespace', set).foreach());
-  if (isIP(db.serverAddress) !== 0) {
-    await client.info('build', { addr: db.serverAddress, port: db.serverPort });
+  if (isIP(db.seedHost) !== 0) {
+    await client.info('build', { addr: db.seedHost, port: db.seedPort });
   }
 }
 

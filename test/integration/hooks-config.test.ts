@@ -178,10 +178,9 @@ describe('configuration', () => {
 
   it("names info's host as network.peer.*, on the span and the metric point", async ctx => {
     // A host name would be resolved by the client, out of sight.
-    if (isIP(db.serverAddress) === 0)
-      ctx.skip('the server is named by a host name');
+    if (isIP(db.seedHost) === 0) ctx.skip('the server is named by a host name');
     telemetry.instrumentation.setConfig({ traceInfo: true });
-    const host = { addr: db.serverAddress, port: db.serverPort };
+    const host = { addr: db.seedHost, port: db.seedPort };
     expect(await db.client.info('build', host)).toMatch(/^build\t/);
     const [span] = telemetry.aerospikeSpans();
     expect(span.attributes).toMatchObject({

@@ -449,6 +449,7 @@ describe('sanitizeConfig', () => {
     const clean = sanitizeConfig(
       {
         captureKey: 'yes',
+        captureReturnedRows: 'no',
         requireParentSpan: null,
         traceInfo: 1,
         responseHook: 42,
@@ -458,7 +459,10 @@ describe('sanitizeConfig', () => {
       w => warnings.push(w)
     );
     expect(clean).toEqual({ enabled: true });
-    expect(warnings).toHaveLength(5);
+    expect(warnings).toHaveLength(6);
+    expect(warnings).toContain(
+      'aerospike: ignoring config.captureReturnedRows: expected a boolean'
+    );
     expect(warnings[0]).toBe(
       'aerospike: ignoring config.requireParentSpan: expected a boolean'
     );
