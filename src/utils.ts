@@ -169,8 +169,9 @@ type BatchRecord = {
 /**
  * What the entries of a batch share (a namespace, a set, the operation each
  * would be alone, the UDF each calls: each left out when they disagree), the
- * batch size, and the key of a one-entry batch. One loop over the entries:
- * this runs over batches of any size.
+ * batch size, and the key of a one-entry batch. Keys and records get a loop
+ * each, which stops as soon as nothing is shared: this runs over every entry
+ * of a batch of any size.
  */
 function batchTarget(
   entries: unknown,
@@ -182,45 +183,76 @@ function batchTarget(
   if (size === 0) {
     return { batchSize: 0, entryOperation: batch.entryOperation };
   }
-  const records = entries as BatchRecord[];
-  const keyOf = (i: number): KeyLike | null | undefined =>
-    isRecords ? records[i]?.key : (entries[i] as KeyLike | null | undefined);
-  const typed = batch.records === 'typed';
-  const first = keyOf(0);
-  const namespace = first?.ns;
-  const set = first?.set;
-  let entryOperation = batch.records
-    ? recordOperation(records[0], typed)
+  const shared = isRecords
+    ? sharedByRecords(entries as BatchRecord[], batch.records === 'typed')
+    : sharedByKeys(entries as Array<KeyLike | null | undefined>);
+  const { first, namespaceShared, setShared, udf } = shared;
+  const entryOperation = isRecords
+    ? shared.entryOperation
     : batch.entryOperation;
-  const udf = typed ? recordUdf(records[0]) : undefined;
-  let udfShared = udf !== undefined;
-  let namespaceShared = true;
-  let setShared = true;
-  for (let i = 1; i < size; i++) {
-    const key = keyOf(i);
-    if (key?.ns !== namespace) namespaceShared = false;
-    if (key?.set !== set) setShared = false;
-    if (batch.records && entryOperation !== undefined) {
-      if (recordOperation(records[i], typed) !== entryOperation) {
-        entryOperation = undefined;
-      }
-      if (udfShared && !sameUdf(recordUdf(records[i]), udf!)) {
-        udfShared = false;
-      }
-    }
-  }
   return {
-    namespace: namespaceShared ? stringOrUndefined(namespace) : undefined,
+    namespace: namespaceShared ? stringOrUndefined(first?.ns) : undefined,
     // A set is only meaningful inside one namespace.
-    set: namespaceShared && setShared ? stringOrUndefined(set) : undefined,
+    set:
+      namespaceShared && setShared ? stringOrUndefined(first?.set) : undefined,
     key: size === 1 ? (first ?? undefined) : undefined,
     batchSize: size,
     entryOperation,
     procedure:
-      entryOperation === 'APPLY' && udfShared
-        ? `${udf!.module}.${udf!.funcname}`
+      entryOperation === 'APPLY' && udf !== undefined
+        ? `${udf.module}.${udf.funcname}`
         : undefined,
   };
+}
+
+interface Shared {
+  first: KeyLike | null | undefined;
+  namespaceShared: boolean;
+  setShared: boolean;
+  entryOperation?: string;
+  udf?: Udf;
+}
+
+function sharedByKeys(keys: Array<KeyLike | null | undefined>): Shared {
+  const first = keys[0];
+  const namespace = first?.ns;
+  const set = first?.set;
+  let namespaceShared = true;
+  let setShared = true;
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    if (key?.ns !== namespace) namespaceShared = false;
+    if (key?.set !== set) setShared = false;
+    if (!namespaceShared && !setShared) break;
+  }
+  return { first, namespaceShared, setShared };
+}
+
+function sharedByRecords(records: BatchRecord[], typed: boolean): Shared {
+  const first = records[0]?.key;
+  const namespace = first?.ns;
+  const set = first?.set;
+  let entryOperation = recordOperation(records[0], typed);
+  let udf = typed ? recordUdf(records[0]) : undefined;
+  let namespaceShared = true;
+  let setShared = true;
+  for (let i = 1; i < records.length; i++) {
+    const record = records[i];
+    const key = record?.key;
+    if (key?.ns !== namespace) namespaceShared = false;
+    if (key?.set !== set) setShared = false;
+    if (
+      entryOperation !== undefined &&
+      recordOperation(record, typed) !== entryOperation
+    ) {
+      entryOperation = undefined;
+    }
+    if (udf !== undefined && !sameUdf(recordUdf(record), udf)) {
+      udf = undefined;
+    }
+    if (!namespaceShared && !setShared && entryOperation === undefined) break;
+  }
+  return { first, namespaceShared, setShared, entryOperation, udf };
 }
 
 /** `Aerospike.batchType`: the C client's as_batch_type. */

@@ -98,7 +98,7 @@ describe('hooks', () => {
     requestHook.mockClear();
     await db.client.batchGet(keys);
     expect(requestHook.mock.calls[0][1].operation).toBe('BATCH GET');
-    expect(responseHook.mock.calls.at(-1)[1].operation).toBe('BATCH GET');
+    expect(responseHook.mock.calls.at(-1)![1].operation).toBe('BATCH GET');
   });
 
   it('gives the response hook the very result the caller gets', async () => {
