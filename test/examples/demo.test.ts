@@ -371,9 +371,7 @@ describe('npm run demo', () => {
         'GET /users 200 | BATCH GET test.users',
         'GET /users 200 | QUERY test.users',
         'POST /users/:id/birthday 200 | APPLY test.users',
-        ...(onRealServer
-          ? []
-          : ['GET /users/:id 504 | GET test.users 9']),
+        ...(onRealServer ? [] : ['GET /users/:id 504 | GET test.users 9']),
       ].sort()
     );
 
