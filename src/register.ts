@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { isInternalThread } from 'node:worker_threads';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { withoutOtherCopies } from './register-utils';
 import { PACKAGE_NAME } from './version';
 
 const PREFIX = `${PACKAGE_NAME}/register:`;
@@ -106,21 +107,15 @@ function start(): void {
 
   if (auto) registerEsmHook();
 
-  const instrumentations: Instrumentation[] = [];
-  if (!envList('OTEL_NODE_DISABLED_INSTRUMENTATIONS').includes('aerospike')) {
-    instrumentations.push(new AerospikeInstrumentation());
-  }
-  if (auto) {
-    for (const inst of auto.getNodeAutoInstrumentations()) {
-      if (inst.instrumentationName === PACKAGE_NAME) {
-        // A release of auto-instrumentations-node carrying this package:
-        // keep one instance (constructed instances are already enabled).
-        inst.disable();
-      } else {
-        instrumentations.push(inst);
-      }
-    }
-  }
+  const own = envList('OTEL_NODE_DISABLED_INSTRUMENTATIONS').includes(
+    'aerospike'
+  )
+    ? []
+    : [new AerospikeInstrumentation()];
+  const instrumentations = withoutOtherCopies(
+    own,
+    auto ? auto.getNodeAutoInstrumentations() : []
+  );
 
   const sdk = new Sdk({ instrumentations });
   sdk.start();
