@@ -84,7 +84,7 @@ export function supportedVersions(
         Number(minNode) === e.node
           ? `Node.js ${e.node}`
           : `Node.js ${minNode} to ${e.node}`;
-      return `  - \`${e.version}\` (${nodes})`;
+      return `- \`${e.version}\` (${nodes})`;
     })
     .join('\n');
   return [
