@@ -119,8 +119,12 @@ function relativeSpecifier(from: string, to: string): string {
   return rel.startsWith('.') ? rel : `./${rel}`;
 }
 
+const exportedNamesCache = new Map<string, Set<string>>();
+
 /** Names a module exports (for the adapters' API checks). */
 function exportedNames(path: string): Set<string> {
+  const cached = exportedNamesCache.get(path);
+  if (cached) return cached;
   const source = parse(path, readRepoFile(path));
   const names = new Set<string>();
   for (const s of source.statements) {
@@ -148,6 +152,7 @@ function exportedNames(path: string): Set<string> {
       }
     }
   }
+  exportedNamesCache.set(path, names);
   return names;
 }
 
@@ -369,7 +374,7 @@ function pruneImports(path: string, text: string): string {
   return applyEdits(text, edits);
 }
 
-interface Transformed {
+export interface Transformed {
   text: string;
   /** Repo paths of the relative modules it imports. */
   imports: string[];
@@ -406,8 +411,15 @@ function ensureUrlImport(source: ts.SourceFile, name: string): Edit {
   return { start: at, end: at, text: `\nimport { ${name} } from 'url';` };
 }
 
-function transform(path: string, leftOut: string[]): Transformed {
-  const text = readRepoFile(path);
+/**
+ * The contrib form of one test module (`path` is repo-relative and decides
+ * where relative imports point). Left-out tests are added to `leftOut`.
+ */
+export function transformTestModule(
+  path: string,
+  text: string,
+  leftOut: string[] = []
+): Transformed {
   const source = parse(path, text);
   const edits: Edit[] = [];
   const imports: string[] = [];
@@ -518,7 +530,11 @@ function isTopLevel(n: ts.Node): boolean {
 }
 
 /** Checks that `file` imports only names `module` (an adapter) exports. */
-function checkAdapterApi(file: string, text: string, module: string): void {
+export function checkAdapterApi(
+  file: string,
+  text: string,
+  module: string
+): void {
   const adapter = ADAPTERS[module];
   const offered = exportedNames(adapter);
   const source = parse(file, text);
@@ -557,7 +573,11 @@ export function exportTests(): ExportedTests {
   const seen = new Set(queue);
   while (queue.length > 0) {
     const path = queue.shift()!;
-    const { text, imports, assets: used } = transform(path, leftOut);
+    const {
+      text,
+      imports,
+      assets: used,
+    } = transformTestModule(path, readRepoFile(path), leftOut);
     files.set(path, text);
     for (const asset of used) assets.set(asset, asset);
     for (const target of imports) {
