@@ -2,11 +2,12 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTO_DIR } from './auto-instrumentations.ts';
 import { openCheckout } from './checkout.ts';
 import { packageDirName } from './package-json.ts';
+import { labelMapBlock } from './shared-files.ts';
 import { run, startProcess, stopProcess } from './run.ts';
 import type { RunResult } from './run.ts';
 import { readRepoPackage, REPO_ROOT } from './source.ts';
@@ -175,16 +176,41 @@ export async function checkCheckout(
     await step('semconv deps', 'npm run lint:semconv-deps');
     await step('release-please', 'npm run lint:release-please');
     await step('peer API', 'node scripts/peer-api-check.js');
+    // contrib's generator rewrites the whole label map; it must produce the
+    // entry the export wrote. Its other changes (if this checkout's map is
+    // out of date) are not this package's: the file is put back as it was.
+    const labelMap = join(root, '.github/component-label-map.yml');
+    const exported = readFileSync(labelMap, 'utf8');
     await step(
       'component owners and label map',
       'node scripts/gen-component-label-map.mjs',
       {
-        judge: r => ({
-          passed: r.code === 0,
-          note: /Wrote/.test(r.output)
-            ? 'wrote .github/component-label-map.yml (part of the pull request)'
-            : '',
-        }),
+        judge: r => {
+          const generated = readFileSync(labelMap, 'utf8');
+          writeFileSync(labelMap, exported);
+          const same =
+            labelMapBlock(generated, packageDir) !== undefined &&
+            labelMapBlock(generated, packageDir) ===
+              labelMapBlock(exported, packageDir);
+          const drift =
+            generated
+              .replace(labelMapBlock(generated, packageDir) ?? '', '')
+              .trim() !==
+            exported
+              .replace(labelMapBlock(exported, packageDir) ?? '', '')
+              .trim();
+          return {
+            passed: r.code === 0 && same,
+            note: [
+              same ? '' : `the generator writes another ${packageDir} entry`,
+              drift
+                ? "the generator also changes other packages' entries (this checkout's drift, left out)"
+                : '',
+            ]
+              .filter(Boolean)
+              .join('; '),
+          };
+        },
       }
     );
     await step('dependencies (knip)', 'npm run lint:deps');

@@ -15,6 +15,7 @@ const REQUIRED_FILES = [
   'release-please-config.json',
   '.release-please-manifest.json',
   '.github/component_owners.yml',
+  '.github/component-label-map.yml',
   'test/docker-compose.yaml',
   'test/test-services.env',
   'scripts/lint-readme.js',

@@ -21,6 +21,7 @@ import {
 } from './package-json.ts';
 import { generateReadme } from './readme.ts';
 import {
+  editComponentLabelMap,
   editComponentOwners,
   editDockerCompose,
   editReleasePleaseConfig,
@@ -170,6 +171,7 @@ export async function exportToCheckout(
     'release-please-config.json',
     '.release-please-manifest.json',
     '.github/component_owners.yml',
+    '.github/component-label-map.yml',
     'test/docker-compose.yaml',
     'test/test-services.env',
   ];
@@ -178,8 +180,9 @@ export async function exportToCheckout(
     editReleasePleaseManifest(t, packageDir, pkg.version)
   );
   writer.edit(shared[2], t => editComponentOwners(t, packageDir));
-  writer.edit(shared[3], t => editDockerCompose(t, SERVICE));
-  writer.edit(shared[4], t => editTestServicesEnv(t, SERVICE_ENV));
+  writer.edit(shared[3], t => editComponentLabelMap(t, packageDir));
+  writer.edit(shared[4], t => editDockerCompose(t, SERVICE));
+  writer.edit(shared[5], t => editTestServicesEnv(t, SERVICE_ENV));
 
   const autoFiles: string[] = [];
   if (options.withAutoInstrumentations) {

@@ -186,3 +186,36 @@ export function editTestServicesEnv(
     line => /^(RUN_\w+_TESTS)=/.exec(line)?.[1]
   );
 }
+
+/**
+ * .github/component-label-map.yml: the `pkg:` label of the package, as
+ * contrib's scripts/gen-component-label-map.mjs writes it for a package with
+ * no workspace dependency (the check runs that script to compare).
+ */
+export function editComponentLabelMap(text: string, dir: string): string {
+  const base = dir.replace(/^packages\//, '');
+  const lines = [
+    `pkg:${base}:`,
+    '  - changed-files:',
+    '      - any-glob-to-any-file:',
+    `          - ${dir}/**`,
+  ];
+  return upsertBlock(
+    text,
+    base,
+    lines,
+    line => /^pkg:([\w.-]+):\s*$/.exec(line)?.[1],
+    line => line.trim() === '' || /^(?!pkg:)\S/.test(line)
+  );
+}
+
+/** The `pkg:<base>` block of a component-label-map.yml, or undefined. */
+export function labelMapBlock(text: string, dir: string): string | undefined {
+  const base = dir.replace(/^packages\//, '');
+  const lines = text.split('\n');
+  const start = lines.indexOf(`pkg:${base}:`);
+  if (start === -1) return undefined;
+  let end = start + 1;
+  while (end < lines.length && /^\s+\S/.test(lines[end])) end++;
+  return lines.slice(start, end).join('\n');
+}

@@ -213,6 +213,11 @@ describe.each(targets)('contrib:export into %s', (_label, create) => {
       owners.indexOf('packages/instrumentation-amqplib:')
     );
 
+    const labels = read('.github/component-label-map.yml');
+    expect(labels).toContain(
+      `pkg:instrumentation-aerospike:\n  - changed-files:\n      - any-glob-to-any-file:\n          - ${PACKAGE_DIR}/**\npkg:instrumentation-amqplib:`
+    );
+
     const compose = read('test/docker-compose.yaml');
     expect(compose.split('\n  aerospike:\n')).toHaveLength(2);
     expect(compose).toMatch(
