@@ -34,10 +34,12 @@ export interface StepResult {
   note: string;
   /** The command's output, kept for failures. */
   output: string;
+  /** For test runs: the tests' counts. */
+  counts?: TestCounts;
 }
 
 export interface TestCounts {
-  files: number;
+  files?: number;
   passing: number;
   pending: number;
   failing: number;
@@ -52,6 +54,12 @@ export interface CheckReport {
   ms: number;
 }
 
+interface Judgement {
+  passed: boolean;
+  note: string;
+  counts?: TestCounts;
+}
+
 const NX_ENV = { NX_NO_CLOUD: 'true', NX_DAEMON: 'false', NX_TUI: 'false' };
 
 /** "run-each-file: 11 files, 134 passing, 0 pending, 0 failing" */
@@ -63,6 +71,17 @@ export function parseTestSummary(output: string): TestCounts | undefined {
   if (!m) return undefined;
   const [files, passing, pending, failing] = m.slice(1).map(Number);
   return { files, passing, pending, failing };
+}
+
+/** mocha's own summary ("12 passing", "1 pending", "2 failing"). */
+export function parseMochaSummary(output: string): TestCounts {
+  const count = (word: string) =>
+    Number(new RegExp(`(\\d+) ${word}`).exec(output)?.[1] ?? 0);
+  return {
+    passing: count('passing'),
+    pending: count('pending'),
+    failing: count('failing'),
+  };
 }
 
 /** The first `host:port` of a hosts list (`[v6]:port` allowed). */
@@ -101,7 +120,7 @@ export async function checkCheckout(
     opts: {
       cwd?: string;
       env?: NodeJS.ProcessEnv;
-      judge?: (r: RunResult) => { passed: boolean; note: string };
+      judge?: (r: RunResult) => Judgement;
     } = {}
   ): Promise<StepResult> => {
     log(`contrib:check  ${stepName}: ${command}`);
@@ -118,6 +137,7 @@ export async function checkCheckout(
       ms: r.ms,
       note: judged.note || (r.code === 0 ? '' : `exit code ${r.code}`),
       output: r.output,
+      counts: judged.counts,
     };
     steps.push(result);
     log(
@@ -220,23 +240,21 @@ export async function checkCheckout(
       if (withAuto) {
         await step('tests of auto-instrumentations-node', 'npm test', {
           cwd: join(root, AUTO_DIR),
+          judge: r => {
+            const counts = parseMochaSummary(r.output);
+            return {
+              passed:
+                r.code === 0 && counts.failing === 0 && counts.passing > 0,
+              note: `${counts.passing} passing, ${counts.pending} pending, ${counts.failing} failing`,
+              counts,
+            };
+          },
         });
       }
     }
   }
 
-  // Every check counts once, every mocha test once.
-  const checks = steps.filter(s => s.name !== 'tests');
-  let passed = checks.filter(s => s.passed).length;
-  let failed = checks.length - passed;
-  const testStep = steps.find(s => s.name === 'tests');
-  if (testStep) {
-    passed += tests?.passing ?? 0;
-    failed += tests?.failing ?? 0;
-    // A run that failed with no failing test (a file that did not load, no
-    // summary) or that passed nothing is one failure more.
-    if (!testStep.passed && !tests?.failing) failed += 1;
-  }
+  const { passed, failed } = tally(steps);
   return {
     steps,
     tests,
@@ -247,13 +265,37 @@ export async function checkCheckout(
   };
 }
 
+/**
+ * The final `N passed, M failed`: every check counts once; a test run counts
+ * its tests, plus one failure when it failed without a failing test (a file
+ * that did not load, no summary) or passed nothing ("0 passing").
+ */
+export function tally(steps: Pick<StepResult, 'passed' | 'counts'>[]): {
+  passed: number;
+  failed: number;
+} {
+  let passed = 0;
+  let failed = 0;
+  for (const s of steps) {
+    if (!s.counts) {
+      if (s.passed) passed += 1;
+      else failed += 1;
+      continue;
+    }
+    passed += s.counts.passing;
+    failed += s.counts.failing;
+    if (!s.passed && s.counts.failing === 0) failed += 1;
+  }
+  return { passed, failed };
+}
+
 type Step = (
   name: string,
   command: string,
   opts?: {
     cwd?: string;
     env?: NodeJS.ProcessEnv;
-    judge?: (r: RunResult) => { passed: boolean; note: string };
+    judge?: (r: RunResult) => Judgement;
   }
 ) => Promise<StepResult>;
 
@@ -295,7 +337,13 @@ async function runTests(
       },
       judge: r => {
         tests = parseTestSummary(r.output);
-        if (!tests) return { passed: false, note: 'no test summary' };
+        if (!tests) {
+          return {
+            passed: false,
+            note: 'no test summary',
+            counts: { passing: 0, pending: 0, failing: 0 },
+          };
+        }
         const note =
           `${tests.passing} passing, ${tests.pending} pending, ` +
           `${tests.failing} failing in ${tests.files} files`;
@@ -303,6 +351,7 @@ async function runTests(
         return {
           passed: r.code === 0 && tests.failing === 0 && tests.passing > 0,
           note,
+          counts: tests,
         };
       },
     });
