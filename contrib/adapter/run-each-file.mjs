@@ -52,7 +52,6 @@ function runFile(file) {
       resolve({
         file,
         code,
-        summarized: /\d+ passing/.test(output),
         passing: count('passing'),
         pending: count('pending'),
         failing: count('failing'),

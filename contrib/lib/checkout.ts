@@ -2,7 +2,7 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -37,7 +37,14 @@ export interface Checkout {
   shapePackage: Record<string, any>;
   /** SHAPE_PACKAGE's tsconfig.json text. */
   shapeTsconfig: string;
+  /**
+   * SHAPE_PACKAGE's build configuration files (a `tsdown.config.ts` in a
+   * contrib that builds with tsdown), by name.
+   */
+  shapeBuildConfigs: Map<string, string>;
 }
+
+const BUILD_CONFIG = /^(tsdown|tsup|rollup)\.config\.[cm]?[jt]s$/;
 
 export class NotAContribCheckout extends Error {}
 
@@ -76,10 +83,17 @@ export function openCheckout(dir: string): Checkout {
   if (!existsSync(join(shapeDir, 'package.json'))) {
     refuse(`missing ${SHAPE_PACKAGE}/package.json`);
   }
+  const shapeBuildConfigs = new Map<string, string>();
+  for (const file of readdirSync(shapeDir)) {
+    if (BUILD_CONFIG.test(file)) {
+      shapeBuildConfigs.set(file, readFileSync(join(shapeDir, file), 'utf8'));
+    }
+  }
   return {
     root,
     rootPackage,
     shapePackage: readJson(join(shapeDir, 'package.json')),
     shapeTsconfig: readFileSync(join(shapeDir, 'tsconfig.json'), 'utf8'),
+    shapeBuildConfigs,
   };
 }

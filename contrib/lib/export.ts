@@ -140,6 +140,11 @@ export async function exportToCheckout(
     true
   );
   await writePackageFile('tsconfig.json', checkout.shapeTsconfig);
+  // Not met in the snapshot this was developed against (it builds with tsc):
+  // package-agnostic build configs are taken as they are.
+  for (const [file, text] of checkout.shapeBuildConfigs) {
+    await writePackageFile(file, text);
+  }
   const matrix = versionMatrix();
   await writePackageFile('.tav.yml', generateTav(matrix, pkg.engines.node));
   await writePackageFile(

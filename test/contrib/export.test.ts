@@ -315,6 +315,53 @@ describe('contrib:export, stale files and the second patch', () => {
   });
 });
 
+describe('contrib:export into a contrib that builds with tsdown', () => {
+  it('takes the build config, entry points and files of the shape package', async () => {
+    const root = standInCheckout();
+    roots.push(root);
+    // The shape of @opentelemetry/instrumentation-ioredis 0.72 on the npm
+    // registry (contrib's main of today builds into dist/ with tsdown).
+    const shapeDir = join(root, 'packages/instrumentation-ioredis');
+    const shape = JSON.parse(
+      readFileSync(join(shapeDir, 'package.json'), 'utf8')
+    );
+    Object.assign(shape, {
+      main: './dist/index.cjs',
+      module: './dist/index.mjs',
+      types: './dist/index.d.cts',
+      exports: {
+        '.': {
+          import: { types: './dist/index.d.mts', default: './dist/index.mjs' },
+          require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+        },
+      },
+      files: ['README.md', 'LICENSE', 'dist'],
+    });
+    shape.scripts.compile = 'tsdown';
+    shape.scripts.clean = 'rimraf dist build';
+    writeFileSync(join(shapeDir, 'package.json'), JSON.stringify(shape));
+    const config = "export default { entry: ['src/index.ts'] };\n";
+    writeFileSync(join(shapeDir, 'tsdown.config.ts'), config);
+
+    await exportToCheckout(root);
+    const pkg = JSON.parse(
+      readFileSync(join(root, PACKAGE_DIR, 'package.json'), 'utf8')
+    );
+    expect(pkg).toMatchObject({
+      main: './dist/index.cjs',
+      module: './dist/index.mjs',
+      types: './dist/index.d.cts',
+      files: ['README.md', 'LICENSE', 'dist'],
+      scripts: { compile: 'tsdown', clean: 'rimraf dist build' },
+    });
+    expect(pkg.exports['.']).toEqual(shape.exports['.']);
+    expect(pkg.exports['./register']).toBe('./dist/register.cjs');
+    expect(
+      readFileSync(join(root, PACKAGE_DIR, 'tsdown.config.ts'), 'utf8')
+    ).toBe(config);
+  });
+});
+
 describe('contrib:export refuses a folder that is not a contrib checkout', () => {
   it.each([
     ['a missing folder', () => join(tmpdir(), 'no-such-contrib-checkout')],
