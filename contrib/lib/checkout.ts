@@ -5,6 +5,18 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+/** Files of contrib shared by its packages that a new package edits. */
+export const SHARED_FILES = [
+  'release-please-config.json',
+  '.release-please-manifest.json',
+  '.github/component_owners.yml',
+  '.github/component-label-map.yml',
+  'test/docker-compose.yaml',
+  'test/test-services.env',
+] as const;
+
+export type SharedFile = (typeof SHARED_FILES)[number];
+
 /**
  * Files every opentelemetry-js-contrib checkout has and the export edits or
  * relies on. A folder without them is not a contrib checkout.
@@ -12,12 +24,7 @@ import { join, resolve } from 'node:path';
 const REQUIRED_FILES = [
   'package.json',
   'tsconfig.base.json',
-  'release-please-config.json',
-  '.release-please-manifest.json',
-  '.github/component_owners.yml',
-  '.github/component-label-map.yml',
-  'test/docker-compose.yaml',
-  'test/test-services.env',
+  ...SHARED_FILES,
   'scripts/lint-readme.js',
   'scripts/version-update.js',
 ];

@@ -12,7 +12,8 @@ import {
   editReadme as editAutoReadme,
   editUtils as editAutoUtils,
 } from './auto-instrumentations.ts';
-import { openCheckout } from './checkout.ts';
+import { openCheckout, SHARED_FILES } from './checkout.ts';
+import type { SharedFile } from './checkout.ts';
 import {
   generatePackageJson,
   importedPackages,
@@ -172,22 +173,17 @@ export async function exportToCheckout(
       )
   );
 
-  const shared: string[] = [
-    'release-please-config.json',
-    '.release-please-manifest.json',
-    '.github/component_owners.yml',
-    '.github/component-label-map.yml',
-    'test/docker-compose.yaml',
-    'test/test-services.env',
-  ];
-  writer.edit(shared[0], t => editReleasePleaseConfig(t, packageDir));
-  writer.edit(shared[1], t =>
-    editReleasePleaseManifest(t, packageDir, pkg.version)
-  );
-  writer.edit(shared[2], t => editComponentOwners(t, packageDir));
-  writer.edit(shared[3], t => editComponentLabelMap(t, packageDir));
-  writer.edit(shared[4], t => editDockerCompose(t, SERVICE));
-  writer.edit(shared[5], t => editTestServicesEnv(t, SERVICE_ENV));
+  const sharedEdits: Record<SharedFile, (text: string) => string> = {
+    'release-please-config.json': t => editReleasePleaseConfig(t, packageDir),
+    '.release-please-manifest.json': t =>
+      editReleasePleaseManifest(t, packageDir, pkg.version),
+    '.github/component_owners.yml': t => editComponentOwners(t, packageDir),
+    '.github/component-label-map.yml': t =>
+      editComponentLabelMap(t, packageDir),
+    'test/docker-compose.yaml': t => editDockerCompose(t, SERVICE),
+    'test/test-services.env': t => editTestServicesEnv(t, SERVICE_ENV),
+  };
+  for (const file of SHARED_FILES) writer.edit(file, sharedEdits[file]);
 
   const autoFiles: string[] = [];
   if (options.withAutoInstrumentations) {
@@ -215,7 +211,7 @@ export async function exportToCheckout(
     unchanged: writer.unchanged,
     removed: writer.removed,
     patches: {
-      package: [packageDir, ...shared],
+      package: [packageDir, ...SHARED_FILES],
       autoInstrumentations: autoFiles,
     },
     leftOut: tests.leftOut,
