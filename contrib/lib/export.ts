@@ -162,17 +162,6 @@ export async function exportToCheckout(
   await writePackageFile('CHANGELOG.md', CHANGELOG);
   await writePackageFile('LICENSE', readFileSync(repoPath('LICENSE')));
 
-  // Files an earlier export wrote and this one did not.
-  writer.prune(
-    packageDir,
-    packageFiles,
-    path =>
-      path === inPackage(GENERATED_SRC) ||
-      /^[^/]+\/[^/]+\/(node_modules|build|dist|coverage|\.nyc_output)(\/|$)/.test(
-        path
-      )
-  );
-
   const sharedEdits: Record<SharedFile, (text: string) => string> = {
     'release-please-config.json': t => editReleasePleaseConfig(t, packageDir),
     '.release-please-manifest.json': t =>
@@ -203,6 +192,18 @@ export async function exportToCheckout(
     writer.edit(autoPkg, t => editAutoPackageJson(t, name, pkg.version));
     autoFiles.push(utils, readme, autoPkg, inPackage('README.md'));
   }
+
+  writer.commit();
+  // Files an earlier export wrote and this one did not.
+  writer.prune(
+    packageDir,
+    packageFiles,
+    path =>
+      path === inPackage(GENERATED_SRC) ||
+      /^[^/]+\/[^/]+\/(node_modules|build|dist|coverage|\.nyc_output)(\/|$)/.test(
+        path
+      )
+  );
 
   return {
     root: checkout.root,

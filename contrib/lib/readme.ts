@@ -129,18 +129,48 @@ function anchor(heading: string): string {
     .replace(/\s/g, '-');
 }
 
+/** The anchors of a Markdown text's headings (outside code blocks). */
+function headingAnchors(markdown: string): Set<string> {
+  const headings = new Set<string>();
+  let fence = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(`{3,}|~{3,})/.test(line)) fence = !fence;
+    else if (!fence) {
+      const h = /^#{1,6} (.+)$/.exec(line);
+      if (h) headings.add(anchor(h[1]));
+    }
+  }
+  return headings;
+}
+
+/**
+ * Links to sections of README.md the contrib README does not carry become
+ * their text: the prose reads the same, without a dead link.
+ */
+function unlinkMissingSections(markdown: string): string {
+  const headings = headingAnchors(markdown);
+  let fence = false;
+  return markdown
+    .split('\n')
+    .map(line => {
+      if (/^\s*(`{3,}|~{3,})/.test(line)) fence = !fence;
+      if (fence) return line;
+      return line.replace(
+        /\[([^\]]+)\]\(#([^)\s]+)\)/g,
+        (link, text, target) => (headings.has(target) ? link : text)
+      );
+    })
+    .join('\n');
+}
+
 /** Links the generated README cannot keep (another section, a repo file). */
 function brokenLinks(markdown: string): string[] {
-  const headings = new Set<string>();
+  const headings = headingAnchors(markdown);
   let fence = false;
   const prose: string[] = [];
   for (const line of markdown.split('\n')) {
     if (/^\s*(`{3,}|~{3,})/.test(line)) fence = !fence;
-    else if (!fence) {
-      prose.push(line);
-      const h = /^#{1,6} (.+)$/.exec(line);
-      if (h) headings.add(anchor(h[1]));
-    }
+    else if (!fence) prose.push(line);
   }
   const broken: string[] = [];
   const text = prose.join('\n').replace(/`[^`]*`/g, '');
@@ -202,7 +232,9 @@ export function generateReadme(inputs: ReadmeInputs): string {
       return def;
     });
 
-  const readme = `${text}\n\n${footer}${extra.length ? `${extra.join('\n')}\n` : ''}`;
+  const readme = unlinkMissingSections(
+    `${text}\n\n${footer}${extra.length ? `${extra.join('\n')}\n` : ''}`
+  );
   const broken = brokenLinks(readme);
   if (broken.length > 0) {
     throw new Error(

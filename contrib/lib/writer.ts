@@ -15,37 +15,53 @@ import { dirname, join, relative, sep } from 'node:path';
 /**
  * Writes files into a checkout only when their content differs, and records
  * what it did: running the export twice changes nothing the second time.
+ * Writes are staged until commit(): an export that fails half-way (a README
+ * section gone, a test the adapter cannot take) leaves the checkout as it was.
  */
 export class CheckoutWriter {
   readonly written: string[] = [];
   readonly unchanged: string[] = [];
   readonly removed: string[] = [];
-
   readonly root: string;
+  private readonly _staged = new Map<string, Buffer>();
 
   constructor(root: string) {
     this.root = root;
   }
 
+  /** A file of the checkout, as staged if it is. */
   read(path: string): string {
-    return readFileSync(join(this.root, path), 'utf8');
+    const staged = this._staged.get(path);
+    return staged
+      ? staged.toString('utf8')
+      : readFileSync(join(this.root, path), 'utf8');
   }
 
   write(path: string, content: string | Buffer): void {
-    const abs = join(this.root, path);
-    const next = typeof content === 'string' ? Buffer.from(content) : content;
-    if (existsSync(abs) && readFileSync(abs).equals(next)) {
-      this.unchanged.push(path);
-      return;
-    }
-    mkdirSync(dirname(abs), { recursive: true });
-    writeFileSync(abs, next);
-    this.written.push(path);
+    this._staged.set(
+      path,
+      typeof content === 'string' ? Buffer.from(content) : content
+    );
   }
 
-  /** Applies `edit` to an existing file of the checkout. */
+  /** Applies `edit` to a file of the checkout. */
   edit(path: string, edit: (text: string) => string): void {
     this.write(path, edit(this.read(path)));
+  }
+
+  /** Writes what is staged and differs from the checkout. */
+  commit(): void {
+    for (const [path, next] of this._staged) {
+      const abs = join(this.root, path);
+      if (existsSync(abs) && readFileSync(abs).equals(next)) {
+        this.unchanged.push(path);
+        continue;
+      }
+      mkdirSync(dirname(abs), { recursive: true });
+      writeFileSync(abs, next);
+      this.written.push(path);
+    }
+    this._staged.clear();
   }
 
   /**

@@ -194,6 +194,20 @@ describe.each(targets)('contrib:export into %s', (_label, create) => {
     expect(readme).not.toContain('## The embedded server');
   });
 
+  it('keeps no link to a README section it does not carry', () => {
+    const readme = read(`${PACKAGE_DIR}/README.md`);
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map(m =>
+        m[1]
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+          .replace(/\s/g, '-')
+      )
+    );
+    const targets = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map(m => m[1]);
+    expect(targets.filter(t => !anchors.has(t))).toEqual([]);
+  });
+
   it('adds the package to the shared files, once', () => {
     const config = JSON.parse(read('release-please-config.json'));
     expect(config.packages[PACKAGE_DIR]).toEqual({
@@ -359,6 +373,27 @@ describe('contrib:export into a contrib that builds with tsdown', () => {
     expect(
       readFileSync(join(root, PACKAGE_DIR, 'tsdown.config.ts'), 'utf8')
     ).toBe(config);
+  });
+});
+
+describe('contrib:export that fails', () => {
+  it('leaves the checkout as it was', async () => {
+    const root = standInCheckout();
+    roots.push(root);
+    // An auto-instrumentations-node it cannot edit: found only after the
+    // package's files are ready.
+    writeFileSync(
+      join(root, 'packages/auto-instrumentations-node/src/utils.ts'),
+      'export {};\n'
+    );
+    const before = readFileSync(join(root, 'release-please-config.json'));
+    await expect(
+      exportToCheckout(root, { withAutoInstrumentations: true })
+    ).rejects.toThrow(/no entries found|no InstrumentationMap/);
+    expect(existsSync(join(root, PACKAGE_DIR))).toBe(false);
+    expect(
+      readFileSync(join(root, 'release-please-config.json')).equals(before)
+    ).toBe(true);
   });
 });
 
