@@ -10,7 +10,7 @@
 
 import { AsyncLocalStorage } from 'async_hooks';
 import { inspect } from 'util';
-import { expect } from 'expect';
+import { expect as jestExpect } from 'expect';
 import { fn, spyOn } from 'jest-mock';
 import type { Mock } from 'jest-mock';
 
@@ -19,7 +19,13 @@ import type { Mock } from 'jest-mock';
 const TEST_TIMEOUT_MS = 30_000;
 const HOOK_TIMEOUT_MS = 60_000;
 
-type Body = () => unknown;
+/** The part of vitest's test context the suites use. */
+export interface TestContext {
+  /** Skips the running test, printing why. */
+  skip(note?: string): never;
+}
+
+type Body = (context: TestContext) => unknown;
 type HookBody = () => unknown;
 
 /** The mocha context of the hook running now, for skipSuite(). */
@@ -151,7 +157,13 @@ function testWith(register: Mocha.TestFunction | Mocha.PendingTestFunction) {
     }
     register(title, function () {
       this.timeout(timeout);
-      return Promise.resolve(body());
+      const context: TestContext = {
+        skip: note => {
+          if (note) console.log(`  skipped: ${note}`);
+          return this.skip();
+        },
+      };
+      return Promise.resolve(body(context));
     });
   };
 }
@@ -188,6 +200,10 @@ interface SuiteApi extends SuiteFunction {
   each: Each;
 }
 
+function skipOutsideTest(): never {
+  throw new Error('skip() is only available inside a test');
+}
+
 const runSuite: SuiteFunction = (title, body) => {
   globalThis.describe(title, body);
 };
@@ -202,7 +218,9 @@ export const describe: SuiteApi = Object.assign(runSuite, {
   skip: skipSuiteBlock,
   skipIf: (condition: unknown) => (condition ? skipSuiteBlock : runSuite),
   runIf: (condition: unknown) => (condition ? runSuite : skipSuiteBlock),
-  each: eachOf((title, body) => runSuite(title, () => void body())),
+  each: eachOf((title, body) =>
+    runSuite(title, () => void body({ skip: skipOutsideTest }))
+  ),
 });
 
 // Matchers vitest has and Jest's expect does not.
@@ -228,7 +246,7 @@ declare module 'expect' {
 const describeValue = (value: unknown) =>
   inspect(value, { depth: 2, breakLength: Infinity });
 
-expect.extend({
+jestExpect.extend({
   toBeTypeOf(received: unknown, type: string) {
     const pass = typeof received === type;
     return {
@@ -267,7 +285,48 @@ expect.extend({
   },
 });
 
-export { expect };
+type Assertion<T> = ReturnType<typeof jestExpect<T>>;
+
+/** An assertion whose failures start with `message` (vitest's second argument). */
+function withMessage<T extends object>(assertion: T, message: string): T {
+  const prefixed = (err: unknown) => {
+    if (err instanceof Error) err.message = `${message}\n\n${err.message}`;
+    return err;
+  };
+  return new Proxy(assertion, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (typeof value === 'function') {
+        return (...args: unknown[]) => {
+          try {
+            const result = value.apply(target, args);
+            return result instanceof Promise
+              ? result.catch(err => {
+                  throw prefixed(err);
+                })
+              : result;
+          } catch (err) {
+            throw prefixed(err);
+          }
+        };
+      }
+      // `.not`, `.resolves`, `.rejects`
+      return value && typeof value === 'object'
+        ? withMessage(value, message)
+        : value;
+    },
+  });
+}
+
+/** Jest's expect, taking vitest's optional message as second argument. */
+export const expect = Object.assign(
+  <T = unknown>(actual: T, message?: string): Assertion<T> =>
+    message === undefined
+      ? jestExpect(actual)
+      : withMessage(jestExpect(actual), message),
+  jestExpect
+) as typeof jestExpect &
+  (<T = unknown>(actual: T, message?: string) => Assertion<T>);
 
 // vitest's mocks take and return `any` unless told otherwise (jest-mock's
 // default is `unknown`).

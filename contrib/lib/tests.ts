@@ -18,7 +18,9 @@ import { listRepoFiles, readRepoFile, repoPath } from './source.ts';
 //     out, with what only they used: the fault controls stay in this repo;
 //   - relative `.ts` specifiers lose their extension, `import.meta.url`
 //     becomes the file's URL from `__filename`, and a top-level
-//     `const require = createRequire(...)` goes (CommonJS has `require`).
+//     `const require = createRequire(...)` goes (CommonJS has `require`);
+//   - a one-line template literal without substitution becomes a quoted
+//     string (contrib's eslint `quotes` rule; prettier then picks the quote).
 
 /** Folders whose `*.test.ts` files are exported (helpers follow imports). */
 export const EXPORTED_TEST_DIRS = ['test/integration', 'test/unit'];
@@ -511,6 +513,18 @@ export function transformTestModule(
       edits.push({ start: n.getStart(), end: n.getEnd(), text: replacement });
       return;
     }
+    if (
+      ts.isNoSubstitutionTemplateLiteral(n) &&
+      !ts.isTaggedTemplateExpression(n.parent) &&
+      !/[\r\n]/.test(n.text)
+    ) {
+      edits.push({
+        start: n.getStart(),
+        end: n.getEnd(),
+        text: quoted(n.text),
+      });
+      return;
+    }
     if (ts.isAwaitExpression(n) && isTopLevel(n)) {
       throw new Error(`${path}: top-level await has no CommonJS form`);
     }
@@ -520,6 +534,16 @@ export function transformTestModule(
   if (needsPathToFileURL) edits.push(ensureUrlImport(source, 'pathToFileURL'));
 
   return { text: pruneImports(path, applyEdits(text, edits)), imports, assets };
+}
+
+/** `text` as a single-quoted string literal. */
+function quoted(text: string): string {
+  const escaped = text.replace(/[\\'\u0000-\u001f\u2028\u2029]/g, c => {
+    if (c === '\\') return '\\\\';
+    if (c === "'") return "\\'";
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return `'${escaped}'`;
 }
 
 function isTopLevel(n: ts.Node): boolean {

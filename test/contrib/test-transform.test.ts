@@ -129,6 +129,20 @@ describe('transformTestModule', () => {
     expect(assets).toEqual(['test/fixtures/udf/udf_test.lua']);
   });
 
+  it("turns one-line template literals without substitution into quoted strings (contrib's quotes rule)", () => {
+    const { text } = transform(
+      [
+        "import { it } from 'vitest';",
+        "it('t', () => [`a/b idle`, `it's`, `back\\\\slash`, `x${1}`, String.raw`r`, `two",
+        'lines`]);',
+        '',
+      ].join('\n')
+    );
+    expect(text).toContain(
+      "['a/b idle', 'it\\'s', 'back\\\\slash', `x${1}`, String.raw`r`, `two\nlines`]"
+    );
+  });
+
   it('refuses top-level await, which CommonJS cannot run', () => {
     expect(() =>
       transform("import { it } from 'vitest';\nawait Promise.resolve();\n")
