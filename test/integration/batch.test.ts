@@ -212,7 +212,9 @@ describe('batch metrics', () => {
     await db.client.batchGet([key('k0'), key('k1')]);
     await db.client.batchGet([key('k0')]);
     const metric = await telemetry.metric('db.client.operation.duration');
-    const names = metric!.dataPoints
+    // Spread: TypeScript before 5.2 (contrib's) cannot call filter on a
+    // union of array types.
+    const names = [...metric!.dataPoints]
       .filter(p => p.attributes['db.collection.name'] === set)
       .map(
         p =>
