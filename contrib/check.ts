@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
         `${t.failing} failing, ${t.files} files`
     );
   }
+  console.log(`full output of each step: ${report.logDir}`);
   console.log(`check took ${(report.ms / 1000).toFixed(1)} s`);
   console.log(`${report.passed} passed, ${report.failed} failed`);
   return report.failed === 0 ? 0 : 1;

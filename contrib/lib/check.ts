@@ -2,7 +2,8 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTO_DIR } from './auto-instrumentations.ts';
 import { openCheckout } from './checkout.ts';
@@ -46,6 +47,8 @@ export interface TestCounts {
 }
 
 export interface CheckReport {
+  /** A folder with the full output of every step, one file each. */
+  logDir: string;
   steps: StepResult[];
   tests?: TestCounts;
   server: string;
@@ -108,6 +111,7 @@ export async function checkCheckout(
     );
   }
   const steps: StepResult[] = [];
+  const logDir = mkdtempSync(join(tmpdir(), 'contrib-check-'));
   const env = { ...process.env, ...NX_ENV };
   const withAuto = Boolean(
     JSON.parse(readFileSync(join(root, AUTO_DIR, 'package.json'), 'utf8'))
@@ -143,6 +147,13 @@ export async function checkCheckout(
     log(
       `contrib:check  ${stepName}: ${result.passed ? 'passed' : 'FAILED'} ` +
         `(${(r.ms / 1000).toFixed(1)} s)${result.note ? `, ${result.note}` : ''}`
+    );
+    writeFileSync(
+      join(
+        logDir,
+        `${String(steps.length).padStart(2, '0')}-${stepName.replace(/\W+/g, '-')}.log`
+      ),
+      `$ ${command}\n${r.output}`
     );
     if (!result.passed && !options.verbose) log(r.output.trimEnd());
     return result;
@@ -262,6 +273,7 @@ export async function checkCheckout(
     passed,
     failed,
     ms: performance.now() - started,
+    logDir,
   };
 }
 
