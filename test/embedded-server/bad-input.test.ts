@@ -15,6 +15,8 @@ import { connectClient, eventually } from './client.ts';
 // a real server.
 
 let server: EmbeddedServer;
+/** Compression is an Enterprise Edition feature: its own server. */
+let enterprise: EmbeddedServer;
 let client: any;
 const lines: string[] = [];
 const set = uniqueName('bad');
@@ -22,6 +24,10 @@ const set = uniqueName('bad');
 beforeAll(async () => {
   if (!onEmbedded) return;
   server = await startServer({ log: line => lines.push(line) });
+  enterprise = await startServer({
+    log: line => lines.push(line),
+    config: { edition: 'enterprise' },
+  });
   client = await connectClient(server.hosts);
   await client.put(new Aerospike.Key('test', set, 'alive'), { ok: 1 });
 });
@@ -33,6 +39,7 @@ beforeEach(() => {
 afterAll(async () => {
   await client?.close();
   await server?.close();
+  await enterprise?.close();
 });
 
 function header(version: number, type: number, size: number): Buffer {
@@ -46,7 +53,7 @@ function header(version: number, type: number, size: number): Buffer {
 /** Sends bytes on a fresh socket; resolves with what came back at close. */
 function sendRaw(
   bytes: Buffer,
-  opts: { endAfterMs?: number } = {}
+  opts: { endAfterMs?: number; port?: number } = {}
 ): Promise<{ closedByServer: boolean; received: Buffer }> {
   return new Promise((resolve, reject) => {
     const sock = new Socket();
@@ -59,7 +66,7 @@ function sendRaw(
       resolve({ closedByServer: !ended, received: Buffer.concat(chunks) });
     });
     let ended = false;
-    sock.connect(server.port, '127.0.0.1', () => {
+    sock.connect(opts.port ?? server.port, '127.0.0.1', () => {
       sock.write(bytes);
       timer = setTimeout(() => {
         ended = true;
@@ -127,10 +134,15 @@ describe.skipIf(!onEmbedded)('bad frames', () => {
     await clientStillServes();
   });
 
-  it('a broken zlib payload closes the connection', async () => {
+  it('a broken zlib payload closes the connection (enterprise edition)', async () => {
     const body = Buffer.concat([Buffer.alloc(8), Buffer.from('not zlib')]);
     body.writeBigUInt64BE(100n, 0);
-    const res = await sendRaw(Buffer.concat([header(2, 4, body.length), body]));
+    const res = await sendRaw(
+      Buffer.concat([header(2, 4, body.length), body]),
+      {
+        port: enterprise.port,
+      }
+    );
     expect(res.closedByServer).toBe(true);
     await eventually(() => lines.length > 0);
     expect(lines).toEqual([expect.stringMatching(/zlib/)]);
@@ -172,8 +184,8 @@ describe.skipIf(!onEmbedded)('valid raw frames', () => {
     expect(text).toMatch(/build\t\d+\.\d+\.\d+\.\d+\n/);
   });
 
-  it('answers a compressed (type 4) message', async () => {
-    // A read of a missing digest: namespace + digest fields.
+  /** A compressed read of a missing digest: namespace + digest fields. */
+  function compressedRead(): Buffer {
     const ns = Buffer.from('test');
     const digest = Buffer.alloc(20, 7);
     const msg = Buffer.alloc(22 + 5 + ns.length + 5 + 20);
@@ -192,12 +204,24 @@ describe.skipIf(!onEmbedded)('valid raw frames', () => {
     const size = Buffer.alloc(8);
     size.writeBigUInt64BE(BigInt(inner.length));
     const body = Buffer.concat([size, deflateSync(inner)]);
-    const res = await sendRaw(
-      Buffer.concat([header(2, 4, body.length), body]),
-      { endAfterMs: 200 }
-    );
+    return Buffer.concat([header(2, 4, body.length), body]);
+  }
+
+  it('answers a compressed (type 4) message (enterprise edition)', async () => {
+    const res = await sendRaw(compressedRead(), {
+      endAfterMs: 200,
+      port: enterprise.port,
+    });
     expect(res.received[1]).toBe(3);
     expect(res.received[8 + 5]).toBe(2); // result code: not found
+  });
+
+  it('a community edition node refuses a compressed message with code 25', async () => {
+    const res = await sendRaw(compressedRead(), { endAfterMs: 200 });
+    expect(res.closedByServer).toBe(false);
+    expect(res.received[1]).toBe(3);
+    expect(res.received[8 + 5]).toBe(25);
+    expect(lines).toEqual([expect.stringMatching(/enterprise only/)]);
   });
 
   it('an unsupported field answers an Aerospike error code', async () => {

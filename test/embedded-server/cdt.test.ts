@@ -341,21 +341,26 @@ describe('cdt map operations', () => {
   it('gets by key, value, index and rank', () => {
     expect(read(P.mapGetByKey, M()).result).toBe(1);
     expect(read(P.mapGetByKey, new AsMap()).result).toBe(null);
-    expect(read(P.mapGetByKeyKV, M()).result).toEqual(new AsMap([['a', 1]], 1));
+    // KEY_VALUE: a map flagged "preserve order" (0x08), a flat list to clients.
+    expect(read(P.mapGetByKeyKV, M()).result).toEqual(
+      new AsMap([['a', 1]], 0x08)
+    );
     expect(read(P.mapGetByKeyList, M()).result).toEqual([1, 3]);
     expect(read(P.mapGetByKeyRange, M()).result).toEqual(['a', 'b']);
     expect(read(P.mapGetByKeyRangeOpen, M()).result).toEqual(['a', 'b', 'c']);
     expect(read(P.mapGetByKeyRelIndexRange, M()).result).toEqual(['b', 'c']);
     expect(read(P.mapGetByValue, M()).result).toEqual(['a']);
     expect(read(P.mapGetByValueRange, M()).result).toEqual(['a', 'c']);
-    expect(read(P.mapGetByIndex, M()).result).toEqual(new AsMap([['a', 1]], 1));
+    expect(read(P.mapGetByIndex, M()).result).toEqual(
+      new AsMap([['a', 1]], 0x08)
+    );
     expect(read(P.mapGetByIndexRange, M()).result).toEqual(
       new AsMap(
         [
           ['a', 1],
           ['b', 3],
         ],
-        1
+        0x08
       )
     );
     expect(read(P.mapGetByRank, M()).result).toBe(1);

@@ -3,7 +3,11 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { randomBytes } from 'node:crypto';
-import type { ServerContext } from './engine/context.ts';
+import {
+  DEFAULT_NODE_CONFIG,
+  type NodeConfig,
+  type ServerContext,
+} from './engine/context.ts';
 import { JobRegistry } from './engine/jobs.ts';
 import { Counters, FaultController } from './faults/faults.ts';
 import { TcpServer } from './server.ts';
@@ -21,6 +25,11 @@ export interface StartServerOptions {
   namespaces?: string[];
   /** Receives one line per notable event (bad frames, unsupported ops...). */
   log?: (line: string) => void;
+  /**
+   * Node settings; the defaults are those of a Community Edition 8.1 node
+   * (see test/server/README.md).
+   */
+  config?: Partial<NodeConfig>;
 }
 
 export interface CommandCounters {
@@ -61,6 +70,7 @@ export async function startLocalServer(
   const jobs = new JobRegistry();
   const udf = new LuaUdfRuntime();
   const ctx: ServerContext = {
+    config: { ...DEFAULT_NODE_CONFIG, ...opts.config },
     store,
     faults,
     counters,

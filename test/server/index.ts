@@ -12,6 +12,7 @@ import type { FaultInfo, FaultRule } from './faults/faults.ts';
 // server sharing that thread could never answer it. Control calls (faults,
 // counters, reset) stay synchronous through a SharedArrayBuffer handshake.
 
+export type { NodeConfig } from './engine/context.ts';
 export type {
   CommandCounters,
   StartServerOptions,
@@ -62,6 +63,7 @@ export async function startServer(
     workerData: {
       port: opts.port ?? 0,
       namespaces: opts.namespaces,
+      config: opts.config,
       shared,
     },
   });

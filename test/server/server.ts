@@ -14,10 +14,12 @@ import {
 import { parseMessage } from './codec/message.ts';
 import type { ServerContext } from './engine/context.ts';
 import {
+  codeReply,
   errorReply,
   handleMessage,
   type ReplySink,
 } from './engine/dispatch.ts';
+import { ResultCode } from './engine/errors.ts';
 import { handleInfo } from './engine/info.ts';
 
 // TCP layer: one Connection per socket, frames handled strictly in order
@@ -101,6 +103,16 @@ export class Connection implements ReplySink {
     if (frame.type === ProtoType.INFO) {
       this.ctx.counters.incr('info');
       this.send(buildFrame(ProtoType.INFO, handleInfo(this.ctx, frame.body)));
+      return;
+    }
+    if (
+      frame.type === ProtoType.COMPRESSED &&
+      this.ctx.config.edition === 'community'
+    ) {
+      // as_proto_uncompress() of a Community Edition node (base/proto_ce.c):
+      // the request is refused, the connection stays usable.
+      this.ctx.log('compressed request refused: enterprise only');
+      this.send(codeReply(ResultCode.ENTERPRISE_ONLY));
       return;
     }
     const body =

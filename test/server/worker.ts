@@ -4,7 +4,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { serialize } from 'node:v8';
-import { startLocalServer, type LocalServer } from './core.ts';
+import {
+  startLocalServer,
+  type LocalServer,
+  type StartServerOptions,
+} from './core.ts';
 import type { FaultRule } from './faults/faults.ts';
 
 // Worker-thread host of the embedded server: answers the control calls of
@@ -16,9 +20,10 @@ interface Call {
   args: unknown[];
 }
 
-const { port, namespaces, shared } = workerData as {
+const { port, namespaces, config, shared } = workerData as {
   port: number;
   namespaces?: string[];
+  config?: StartServerOptions['config'];
   shared: SharedArrayBuffer;
 };
 const flag = new Int32Array(shared, 0, 2);
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
   const server = await startLocalServer({
     port,
     namespaces,
+    config,
     log: line => parentPort!.postMessage({ type: 'log', line }),
   });
   parentPort!.on('message', (m: Call | { type: 'close' }) => {

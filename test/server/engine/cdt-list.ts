@@ -17,8 +17,8 @@ import {
 import { ResultCode, ServerError } from './errors.ts';
 
 /** Aerospike CDT element errors (not in ResultCode). */
-export const ELEMENT_NOT_FOUND = 23;
-export const ELEMENT_EXISTS = 24;
+export const ELEMENT_NOT_FOUND = ResultCode.ELEMENT_NOT_FOUND;
+export const ELEMENT_EXISTS = ResultCode.ELEMENT_EXISTS;
 
 /** Return types shared by list and map get/remove-by operations. */
 export const ReturnType = {

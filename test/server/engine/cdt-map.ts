@@ -66,6 +66,10 @@ export const MapOp = {
   GET_BY_VALUE_REL_RANK_RANGE: 110,
 } as const;
 
+/** Map flags (aerospike-common as_msgpack.h). */
+const MAP_K_ORDERED = 1;
+const MAP_PRESERVE_ORDER = 0x08;
+
 /** Map write flags. */
 export const MapWriteFlags = {
   CREATE_ONLY: 1,
@@ -247,7 +251,6 @@ function mapResult(
   rt: number,
   sel: Selection,
   byKey: Array<[Value, Value]>,
-  source: AsMap,
   op: string
 ): Value {
   const n = byKey.length;
@@ -284,18 +287,18 @@ function mapResult(
       return idx.length > 0;
     case ReturnType.KEY_VALUE:
     case ReturnType.UNORDERED_MAP:
-    case ReturnType.ORDERED_MAP: {
-      const order =
-        base === ReturnType.ORDERED_MAP
-          ? 1
-          : base === ReturnType.UNORDERED_MAP
-            ? 0
-            : source.order;
+    case ReturnType.ORDERED_MAP:
+      // result_map_type_to_map_flags() (base/cdt.h): KEY_VALUE is a map
+      // flagged "preserve order", which clients decode as a flat list
+      // [k1, v1, k2, v2, ...]; ORDERED_MAP is key ordered.
       return new AsMap(
         idx.map(i => [byKey[i][0], byKey[i][1]]),
-        order
+        base === ReturnType.ORDERED_MAP
+          ? MAP_K_ORDERED
+          : base === ReturnType.UNORDERED_MAP
+            ? 0
+            : MAP_PRESERVE_ORDER
       );
-    }
     default:
       return fail(
         ResultCode.PARAMETER_ERROR,
@@ -393,7 +396,7 @@ export function applyMapOp(
   const getCode = REMOVE_TO_GET[code] ?? code;
   const byKey = sortByKey(map.entries);
   const sel = mapSelect(getCode, args, byKey);
-  const result = mapResult(args.int(0), sel, byKey, map, op);
+  const result = mapResult(args.int(0), sel, byKey, op);
   if (isMapRead(code)) return { value: map, result };
   const drop = new Set(sel.idx.map(i => byKey[i]));
   const entries = map.entries.filter(e => !drop.has(e));

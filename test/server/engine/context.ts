@@ -8,8 +8,31 @@ import type { JobRegistry } from './jobs.ts';
 import type { LuaUdfRuntime } from '../udf/runtime.ts';
 import { ResultCode, ServerError } from './errors.ts';
 
+/**
+ * What a real node is configured with, and the embedded server mimics
+ * (aerospike-server 8.1.0.3 defaults, see test/server/README.md).
+ */
+export interface NodeConfig {
+  /** A Community Edition node refuses compression and durable deletes. */
+  edition: 'community' | 'enterprise';
+  /** Namespace `max-record-size`: larger records fail with code 13. */
+  maxRecordSize: number;
+  /** Service `query-threads-limit`: threads all scans/queries share. */
+  queryThreadsLimit: number;
+  /** Namespace `single-query-threads`: threads one scan/query may take. */
+  singleQueryThreads: number;
+}
+
+export const DEFAULT_NODE_CONFIG: NodeConfig = {
+  edition: 'community',
+  maxRecordSize: 1024 * 1024,
+  queryThreadsLimit: 128,
+  singleQueryThreads: 4,
+};
+
 /** Everything a command handler needs from the server. */
 export interface ServerContext {
+  config: NodeConfig;
   store: Store;
   faults: FaultController;
   counters: Counters;

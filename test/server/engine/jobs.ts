@@ -12,6 +12,8 @@ export interface Job {
   ns: string;
   set: string;
   module: string;
+  /** `background-udf` or `background-ops` (query/query.c job types). */
+  type: string;
   status: string;
   recordsRead: number;
   recordsSucceeded: number;
@@ -22,6 +24,16 @@ export interface Job {
 
 export class JobRegistry {
   private jobs = new Map<bigint, Job>();
+  /** Query threads held by running scans and queries. */
+  threadsInUse = 0;
+
+  takeThreads(n: number): void {
+    this.threadsInUse += n;
+  }
+
+  releaseThreads(n: number): void {
+    this.threadsInUse = Math.max(0, this.threadsInUse - n);
+  }
 
   add(job: Job): void {
     this.jobs.set(job.trid, job);
@@ -34,6 +46,10 @@ export class JobRegistry {
 
   get(trid: bigint): Job | undefined {
     return this.jobs.get(trid);
+  }
+
+  all(): Job[] {
+    return [...this.jobs.values()];
   }
 
   clear(): void {

@@ -19,6 +19,7 @@ import {
   nowVoidClock,
   type Namespace,
 } from '../store/store.ts';
+import { flatRecordSize } from '../store/flat-size.ts';
 import { applyCdtOp } from './cdt.ts';
 import type {
   UdfExecutionError,
@@ -67,45 +68,93 @@ export function executeKey(ctx: ServerContext, req: KeyRequest): KeyResult {
   if (req.udf !== undefined) return executeUdf(ctx, req);
   // remove() sends WRITE|DELETE without ops; operate's delete is an op.
   if ((req.info2 & Info2.DELETE) !== 0 && req.ops.length === 0) {
-    return executeDelete(req);
+    return executeDelete(ctx, req);
   }
   if ((req.info2 & Info2.WRITE) !== 0) return executeWrite(ctx, req);
   return executeRead(ctx, req);
 }
 
+/**
+ * A set name or stored key that disagrees with the record's (a digest
+ * given with another set, or a digest collision): code 4 / 19, as
+ * set_name_check() and check_msg_key() (transaction/rw_utils.c) answer.
+ */
+function identityError(
+  req: KeyRequest,
+  rec: StoredRecord,
+  onUpdate: boolean
+): number {
+  // A read or delete may leave the set out; an update may not.
+  if (
+    req.setName === ''
+      ? onUpdate && rec.setName !== ''
+      : req.setName !== rec.setName
+  ) {
+    return ResultCode.PARAMETER_ERROR;
+  }
+  if (
+    req.keyField !== undefined &&
+    rec.keyField !== undefined &&
+    !req.keyField.equals(rec.keyField)
+  ) {
+    return ResultCode.KEY_MISMATCH;
+  }
+  return ResultCode.OK;
+}
+
+// read_local() (transaction/read.c): a missing record first, then the
+// request's shape, op by op.
 function executeRead(ctx: ServerContext, req: KeyRequest): KeyResult {
   const rec = req.ns.get(req.digest);
   if (rec === undefined) return fail(ResultCode.KEY_NOT_FOUND);
+  const mismatch = identityError(req, rec, false);
+  if (mismatch !== ResultCode.OK) return fail(mismatch);
   const meta = { code: 0, gen: rec.gen, voidTime: rec.voidTime };
+  if ((req.info1 & Info1.NOBINDATA) !== 0) return { ...meta, bins: [] };
+  // GET_ALL answers every bin and ignores the ops.
+  if ((req.info1 & Info1.GET_ALL) !== 0) return { ...meta, bins: rec };
   if (req.ops.length === 0) {
-    if ((req.info1 & Info1.NOBINDATA) !== 0) return { ...meta, bins: [] };
-    if ((req.info1 & Info1.GET_ALL) !== 0) return { ...meta, bins: rec };
-    return { ...meta, bins: [] };
+    // select(key, []): neither bins nor "all bins" asked for.
+    ctx.log('read: bin op(s) expected, none present');
+    return fail(ResultCode.PARAMETER_ERROR);
   }
   const respondAll = (req.info2 & Info2.RESPOND_ALL_OPS) !== 0;
   const out: ReplyBin[] = [];
   for (const op of req.ops) {
+    checkBinName(op.name);
     switch (op.opType) {
       case OpType.READ:
         readBin(rec.bins, op.name, respondAll, out);
         break;
-      case OpType.CDT_READ: {
-        const r = applyCdtOp(OpType.CDT_READ, op.value, rec.bins.get(op.name));
-        out.push({ name: op.name, value: r.result });
+      case OpType.CDT_READ:
+        cdtRead(rec.bins, op, respondAll, out);
         break;
-      }
       default:
-        throw unsupportedOp(ctx, op, (req.info2 & Info2.WRITE) !== 0);
+        throw unsupportedOp(ctx, op, false);
     }
-  }
-  if ((req.info1 & Info1.GET_ALL) !== 0 && !hasAllRead(req.ops)) {
-    for (const [name, value] of rec.bins) out.push({ name, value });
   }
   return { ...meta, bins: out };
 }
 
-function hasAllRead(ops: MsgOp[]): boolean {
-  return ops.some(o => o.opType === OpType.READ && o.name === '');
+/**
+ * A CDT read: no result bin for an absent bin or an op without a result,
+ * unless the request asked for a result per op.
+ */
+function cdtRead(
+  bins: Bins,
+  op: MsgOp,
+  respondAll: boolean,
+  out: ReplyBin[]
+): void {
+  const current = bins.get(op.name);
+  if (current === undefined) {
+    if (respondAll) out.push({ name: op.name, value: null });
+    return;
+  }
+  const r = applyCdtOp(OpType.CDT_READ, op.value, current);
+  if (r.result !== null || respondAll) {
+    out.push({ name: op.name, value: r.result });
+  }
 }
 
 function readBin(
@@ -154,22 +203,37 @@ function unsupportedOp(
   );
 }
 
-function generationOk(req: KeyRequest, rec: StoredRecord): boolean {
+/** generation_check() (transaction/rw_utils_ce.c); a new record is gen 0. */
+function generationOk(req: KeyRequest, gen: number): boolean {
   if ((req.info2 & Info2.GENERATION) !== 0) {
-    return rec.gen === req.generation;
+    return gen === req.generation;
   }
   if ((req.info2 & Info2.GENERATION_GT) !== 0) {
-    return req.generation > rec.gen;
+    return req.generation > gen;
   }
   return true;
 }
 
-function executeDelete(req: KeyRequest): KeyResult {
+// as_delete_start() and delete_master() (transaction/delete.c,
+// delete_ce.c): a Community Edition node refuses durable deletes outright.
+function executeDelete(ctx: ServerContext, req: KeyRequest): KeyResult {
+  if ((req.info2 & Info2.DURABLE_DELETE) !== 0) {
+    const refused = durableDeleteRefused(ctx);
+    if (refused !== ResultCode.OK) return fail(refused);
+  }
   const rec = req.ns.get(req.digest);
   if (rec === undefined) return fail(ResultCode.KEY_NOT_FOUND);
-  if (!generationOk(req, rec)) return fail(ResultCode.GENERATION_ERROR);
+  if (!generationOk(req, rec.gen)) return fail(ResultCode.GENERATION_ERROR);
+  const mismatch = identityError(req, rec, false);
+  if (mismatch !== ResultCode.OK) return fail(mismatch);
   req.ns.delete(req.digest);
   return { code: 0, gen: 0, voidTime: 0, bins: undefined };
+}
+
+function durableDeleteRefused(ctx: ServerContext): number {
+  if (ctx.config.edition === 'enterprise') return ResultCode.OK;
+  ctx.log('durable delete is an enterprise feature');
+  return ResultCode.ENTERPRISE_ONLY;
 }
 
 /** The void time a write leaves on a record (throws on a ttl too long). */
@@ -207,11 +271,12 @@ function opValue(op: MsgOp): Value {
   return decodeParticle(op.particleType, op.value);
 }
 
+/** as_bin_name_check() (base/datamodel.h): under 16 bytes, no NUL. */
 function checkBinName(name: string): void {
-  if (Buffer.byteLength(name) > MAX_BIN_NAME) {
+  if (Buffer.byteLength(name) > MAX_BIN_NAME || name.includes('\0')) {
     throw new ServerError(
       ResultCode.BIN_NAME_TOO_LONG,
-      `bin name '${name}' too long`
+      `bad bin name '${name}'`
     );
   }
 }
@@ -278,86 +343,185 @@ function concat(current: Value | undefined, op: MsgOp, before: boolean): Value {
   );
 }
 
+/** RECORD_MAX_BINS (base/datamodel.h). */
+const MAX_BINS = 0x7fff;
+/** MAX_N_OPS (transaction/write.c). */
+const MAX_OPS = 32 * 1024;
+
+const MODIFY_OPS: ReadonlySet<number> = new Set([
+  OpType.INCR,
+  OpType.APPEND,
+  OpType.PREPEND,
+  OpType.DELETE,
+  OpType.CDT_MODIFY,
+  OpType.BIT_MODIFY,
+  OpType.HLL_MODIFY,
+]);
+const RESULT_OPS: ReadonlySet<number> = new Set([
+  OpType.READ,
+  OpType.CDT_READ,
+  OpType.CDT_MODIFY,
+  OpType.BIT_READ,
+  OpType.HLL_READ,
+  OpType.HLL_MODIFY,
+  OpType.EXP_READ,
+]);
+const READ_OPS: ReadonlySet<number> = new Set([
+  OpType.READ,
+  OpType.CDT_READ,
+  OpType.BIT_READ,
+  OpType.HLL_READ,
+  OpType.EXP_READ,
+]);
+
+/**
+ * The request-shape checks of write_master_policies() (transaction/write.c),
+ * made before the record is looked at. Returns a result code (0 = fine)
+ * and whether the write must find an existing record.
+ */
+function writePolicies(
+  ctx: ServerContext,
+  req: KeyRequest
+): { code: number; mustNotCreate: boolean; replace: boolean } {
+  const { info1, info2, info3, ops } = req;
+  let mustNotCreate = (info3 & (Info3.UPDATE_ONLY | Info3.REPLACE_ONLY)) !== 0;
+  const replace =
+    (info3 & (Info3.CREATE_OR_REPLACE | Info3.REPLACE_ONLY)) !== 0;
+  const refuse = (why: string, code: number = ResultCode.PARAMETER_ERROR) => {
+    ctx.log(`write: ${why}`);
+    return { code, mustNotCreate, replace };
+  };
+  if (ops.length === 0) return refuse('bin op(s) expected, none present');
+  if (ops.length > MAX_OPS) return refuse(`can't exceed ${MAX_OPS} bin ops`);
+  const getAll = (info1 & Info1.GET_ALL) !== 0;
+  const respondAll = (info2 & Info2.RESPOND_ALL_OPS) !== 0;
+  let hasRead = false;
+  let hasReadAll = false;
+  let makesResult = false;
+  for (const op of ops) {
+    if (op.opType === OpType.TOUCH) {
+      if (replace) return refuse('touch op with a record-level replace');
+      mustNotCreate = true;
+      continue;
+    }
+    if (Buffer.byteLength(op.name) > MAX_BIN_NAME || op.name.includes('\0')) {
+      return refuse(`bad bin name '${op.name}'`, ResultCode.BIN_NAME_TOO_LONG);
+    }
+    const readAll = op.opType === OpType.READ && op.name === '' && getAll;
+    if (replace) {
+      if (op.opType === OpType.WRITE && op.particleType === ParticleType.NIL) {
+        return refuse('bin delete with a record-level replace');
+      }
+      if (MODIFY_OPS.has(op.opType)) {
+        return refuse(`op ${op.opType} with a record-level replace`);
+      }
+    }
+    if (readAll) {
+      if (respondAll) return refuse('read-all op with respond-all-ops');
+      if (hasReadAll) return refuse('more than one read-all op');
+      hasRead = hasReadAll = true;
+      continue;
+    }
+    if (READ_OPS.has(op.opType)) hasRead = true;
+    if (RESULT_OPS.has(op.opType)) makesResult = true;
+  }
+  if (hasRead && (info1 & Info1.READ) === 0) {
+    return refuse('read op without the read flag');
+  }
+  if (hasReadAll && makesResult) {
+    return refuse('read-all op mixed with ops that make results');
+  }
+  if (getAll && !hasReadAll) return refuse('get-all flag without read-all op');
+  return { code: ResultCode.OK, mustNotCreate, replace };
+}
+
+/** is_valid_ttl() (transaction/rw_utils.h). */
+function validTtl(ttl: number): boolean {
+  return ttl <= MAX_TTL || ttl === TTL_NEVER_EXPIRE || ttl === TTL_DONT_UPDATE;
+}
+
+// write_master() (transaction/write.c), in its order: request shape,
+// existence policies, generation, set and key, ttl, then the ops; a record
+// left without bins is deleted (or, if it never had any, not found); the
+// flat size is checked against max-record-size last.
 function executeWrite(ctx: ServerContext, req: KeyRequest): KeyResult {
+  const policies = writePolicies(ctx, req);
+  if (policies.code !== ResultCode.OK) return fail(policies.code);
   const ns = req.ns;
   const now = nowVoidClock();
   const existing = ns.get(req.digest, now);
-  const { info2, info3 } = req;
-  if (existing !== undefined) {
-    if ((info2 & Info2.CREATE_ONLY) !== 0) return fail(ResultCode.KEY_EXISTS);
-    if (!generationOk(req, existing)) return fail(ResultCode.GENERATION_ERROR);
-  } else if ((info3 & (Info3.UPDATE_ONLY | Info3.REPLACE_ONLY)) !== 0) {
-    return fail(ResultCode.KEY_NOT_FOUND);
+  const { info1, info2 } = req;
+  if (existing === undefined) {
+    if (policies.mustNotCreate) return fail(ResultCode.KEY_NOT_FOUND);
+  } else if ((info2 & Info2.CREATE_ONLY) !== 0) {
+    return fail(ResultCode.KEY_EXISTS);
   }
-  const replace =
-    (info3 & (Info3.CREATE_OR_REPLACE | Info3.REPLACE_ONLY)) !== 0;
+  if (!generationOk(req, existing?.gen ?? 0)) {
+    return fail(ResultCode.GENERATION_ERROR);
+  }
+  if (existing !== undefined) {
+    const mismatch = identityError(req, existing, true);
+    if (mismatch !== ResultCode.OK) return fail(mismatch);
+  }
+  if (!validTtl(req.recordTtl)) {
+    ctx.log(`write: invalid ttl ${req.recordTtl}`);
+    return fail(ResultCode.PARAMETER_ERROR);
+  }
   const bins: Bins =
-    existing === undefined || replace ? new Map() : new Map(existing.bins);
+    existing === undefined || policies.replace
+      ? new Map()
+      : new Map(existing.bins);
   const respondAll = (info2 & Info2.RESPOND_ALL_OPS) !== 0;
+  const getAll = (info1 & Info1.GET_ALL) !== 0;
   const out: ReplyBin[] = [];
-  let touched = false;
-  let deleted = false;
-  let wrote = false;
+  const noResult = (op: MsgOp) => {
+    if (respondAll) out.push({ name: op.name, value: null });
+  };
 
   for (const op of req.ops) {
     switch (op.opType) {
       case OpType.READ:
-        if (existing === undefined && !wrote) {
-          // Reading a record that does not exist yet: nothing to return.
-          if (respondAll) out.push({ name: op.name, value: null });
+        if (op.name === '' && getAll) {
+          for (const [name, value] of bins) out.push({ name, value });
         } else {
           readBin(bins, op.name, respondAll, out);
         }
         break;
       case OpType.WRITE: {
-        checkBinName(op.name);
         const v = opValue(op);
         if (v === null) bins.delete(op.name);
         else bins.set(op.name, v);
-        wrote = true;
-        if (respondAll) out.push({ name: op.name, value: null });
+        noResult(op);
         break;
       }
       case OpType.INCR:
-        checkBinName(op.name);
         bins.set(op.name, increment(bins.get(op.name), op));
-        wrote = true;
-        if (respondAll) out.push({ name: op.name, value: null });
+        noResult(op);
         break;
       case OpType.APPEND:
       case OpType.PREPEND:
-        checkBinName(op.name);
         bins.set(
           op.name,
           concat(bins.get(op.name), op, op.opType === OpType.PREPEND)
         );
-        wrote = true;
-        if (respondAll) out.push({ name: op.name, value: null });
+        noResult(op);
         break;
       case OpType.TOUCH:
-        if (existing === undefined) return fail(ResultCode.KEY_NOT_FOUND);
-        touched = true;
-        if (respondAll) out.push({ name: op.name, value: null });
         break;
       case OpType.DELETE:
         bins.clear();
-        deleted = true;
-        if (respondAll) out.push({ name: op.name, value: null });
+        noResult(op);
         break;
-      case OpType.CDT_READ: {
-        const r = applyCdtOp(OpType.CDT_READ, op.value, bins.get(op.name));
-        out.push({ name: op.name, value: r.result });
+      case OpType.CDT_READ:
+        cdtRead(bins, op, respondAll, out);
         break;
-      }
       case OpType.CDT_MODIFY: {
-        checkBinName(op.name);
         const r = applyCdtOp(OpType.CDT_MODIFY, op.value, bins.get(op.name));
         if (r.binValue === undefined || r.binValue === null) {
           bins.delete(op.name);
         } else {
           bins.set(op.name, r.binValue);
         }
-        wrote = true;
         if (respondAll || r.result !== null) {
           out.push({ name: op.name, value: r.result });
         }
@@ -369,28 +533,38 @@ function executeWrite(ctx: ServerContext, req: KeyRequest): KeyResult {
   }
 
   if (bins.size === 0) {
-    // A record left without bins does not exist (a real server deletes it).
-    if (existing !== undefined) ns.delete(req.digest);
-    if (existing === undefined && !deleted && req.ops.length > 0 && !wrote) {
+    // A write that leaves no bins deletes the record; one that never had
+    // any was not found.
+    if (existing === undefined || existing.bins.size === 0) {
       return fail(ResultCode.KEY_NOT_FOUND);
     }
+    if ((info2 & Info2.DURABLE_DELETE) !== 0) {
+      const refused = durableDeleteRefused(ctx);
+      if (refused !== ResultCode.OK) return fail(refused);
+    }
+    ns.delete(req.digest);
     return { code: 0, gen: 0, voidTime: 0, bins: out };
   }
-  void touched;
-  const voidTime = voidTimeFor(ns, req.recordTtl, existing, now);
-  const rec =
-    existing !== undefined && !deleted
-      ? existing
-      : new StoredRecord(req.digest, req.setName);
-  if (rec !== existing && existing !== undefined) {
-    rec.keyField = existing.keyField;
+  if (bins.size > MAX_BINS) {
+    ctx.log(`write: ${bins.size} bins exceed ${MAX_BINS}`);
+    return fail(ResultCode.PARAMETER_ERROR);
   }
+  const voidTime = voidTimeFor(ns, req.recordTtl, existing, now);
+  const keyField = existing?.keyField ?? req.keyField;
+  const size = flatRecordSize(bins, req.setName, keyField, voidTime);
+  if (size > ctx.config.maxRecordSize) {
+    ctx.log(
+      `write: record of ${size} bytes exceeds max-record-size ${ctx.config.maxRecordSize}`
+    );
+    return fail(ResultCode.RECORD_TOO_BIG);
+  }
+  const rec = existing ?? new StoredRecord(req.digest, req.setName);
   rec.bins = bins;
-  rec.gen = deleted ? 1 : nextGen(existing);
+  rec.gen = nextGen(existing);
   rec.voidTime = voidTime;
   rec.lastUpdateNs = nowNs();
   rec.wire = undefined;
-  if (req.keyField !== undefined) rec.keyField = req.keyField;
+  rec.keyField = keyField;
   if (rec !== existing) ns.put(rec);
   return { code: 0, gen: rec.gen, voidTime, bins: out };
 }

@@ -12,7 +12,7 @@ import {
   type AsMsg,
 } from '../codec/message.ts';
 import { decodeParticle } from '../codec/particles.ts';
-import { AsMap, type Value } from '../codec/values.ts';
+import { AsMap, ParticleType, type Value } from '../codec/values.ts';
 import {
   PARTITION_COUNT,
   SindexType,
@@ -51,6 +51,10 @@ interface ScanRequest {
   ns: Namespace;
   set: string;
   taskId: bigint;
+  /** records-per-second throttle (0 = none). */
+  rps: number;
+  /** Index named by the client (field 21), if any. */
+  indexName?: string;
   /** Partitions to scan fully. */
   full: Set<number>;
   /** Partitions to resume after a digest. */
@@ -60,22 +64,33 @@ interface ScanRequest {
   udf?: { module: string; fn: string; args: Buffer | undefined; op: number };
 }
 
+/** AS_BIN_NAME_MAX_SZ - 1 and MAX_STRING_KSIZE (sindex/sindex.h). */
+const MAX_BIN_NAME = 15;
+const MAX_STRING_KEY = 2048;
+
+/**
+ * get_range_field() (query/query.c) refuses the whole query with code 4
+ * when its range does not parse (one range only, start <= end, ...).
+ */
+function badRange(why: string): ServerError {
+  return new ServerError(ResultCode.PARAMETER_ERROR, `bad index range: ${why}`);
+}
+
 function parseRange(data: Buffer, collection: string): RangeFilter {
   try {
     let off = 0;
     const count = data[off++];
-    if (count !== 1) {
-      throw new ServerError(
-        ResultCode.UNSUPPORTED_FEATURE,
-        `query with ${count} index ranges`
-      );
-    }
+    if (count !== 1) throw badRange(`${count} ranges - only 1 supported`);
     const nameLen = data[off++];
+    if (nameLen > MAX_BIN_NAME) throw badRange(`bin name of ${nameLen} bytes`);
     const bin = data.toString('utf8', off, off + nameLen);
     off += nameLen;
     const particleType = data[off++];
     const beginLen = data.readUInt32BE(off);
     off += 4;
+    if (particleType === ParticleType.STRING && beginLen >= MAX_STRING_KEY) {
+      throw badRange(`query string of ${beginLen} bytes`);
+    }
     const begin = decodeParticle(
       particleType,
       data.subarray(off, off + beginLen)
@@ -84,11 +99,29 @@ function parseRange(data: Buffer, collection: string): RangeFilter {
     const endLen = data.readUInt32BE(off);
     off += 4;
     const end = decodeParticle(particleType, data.subarray(off, off + endLen));
+    if (
+      particleType === ParticleType.INTEGER &&
+      BigInt(begin as number | bigint) > BigInt(end as number | bigint)
+    ) {
+      throw badRange(`invalid range - ${begin} ... ${end}`);
+    }
+    if (
+      particleType !== ParticleType.INTEGER &&
+      particleType !== ParticleType.STRING &&
+      particleType !== ParticleType.BLOB &&
+      particleType !== ParticleType.GEOJSON
+    ) {
+      throw badRange(`invalid particle type ${particleType}`);
+    }
     return { bin, particleType, begin, end, collection };
   } catch (err) {
     if (err instanceof ServerError) throw err;
     throw new ServerError(ResultCode.PARAMETER_ERROR, 'bad index range');
   }
+}
+
+function badField(what: string): ServerError {
+  return new ServerError(ResultCode.PARAMETER_ERROR, `bad ${what} field`);
 }
 
 function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
@@ -104,6 +137,8 @@ function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
   let udfFn: string | undefined;
   let udfArgs: Buffer | undefined;
   let udfOp = 0;
+  let rps = 0;
+  let indexName: string | undefined;
   for (const f of msg.fields) {
     switch (f.type) {
       case FieldType.NAMESPACE:
@@ -120,6 +155,13 @@ function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
         break;
       case FieldType.DIGEST_ARRAY:
         digests = f.data;
+        break;
+      case FieldType.RECORDS_PER_SECOND:
+        if (f.data.length !== 4) throw badField('recs-per-sec');
+        rps = f.data.readUInt32BE(0);
+        break;
+      case FieldType.INDEX_NAME:
+        indexName = f.data.toString('utf8');
         break;
       case FieldType.MAX_RECORDS:
         if (f.data.length === 8) maxRecords = Number(f.data.readBigUInt64BE(0));
@@ -174,11 +216,14 @@ function parseScanRequest(ctx: ServerContext, msg: AsMsg): ScanRequest {
       resume.set(partitionOf(d), d);
     }
   }
+  if (Buffer.byteLength(set) >= 64) throw badField('set name');
   const req: ScanRequest = {
     nsName: ns.name,
     ns,
     set,
     taskId,
+    rps,
+    indexName,
     full,
     resume,
     maxRecords,
@@ -221,13 +266,52 @@ function matchesFilter(f: RangeFilter, rec: StoredRecord): boolean {
 }
 
 function indexTypeFor(f: RangeFilter): string {
-  if (typeof f.begin === 'string') return SindexType.STRING;
-  if (Buffer.isBuffer(f.begin)) return SindexType.BLOB;
-  return SindexType.NUMERIC;
+  switch (f.particleType) {
+    case ParticleType.STRING:
+      return SindexType.STRING;
+    case ParticleType.BLOB:
+      return SindexType.BLOB;
+    case ParticleType.GEOJSON:
+      return SindexType.GEO2DSPHERE;
+    default:
+      return SindexType.NUMERIC;
+  }
+}
+
+/**
+ * find_sindex() (query/query.c): the index named by the client, else the
+ * one whose definition matches the filter; none is code 201.
+ */
+function checkIndex(ctx: ServerContext, req: ScanRequest): void {
+  const f = req.filter;
+  if (f === undefined) return;
+  const si =
+    req.indexName !== undefined
+      ? ctx.store.sindexes.get(`${req.nsName}/${req.indexName}`)
+      : ctx.store.findIndex(
+          req.nsName,
+          req.set,
+          f.bin,
+          indexTypeFor(f),
+          f.collection
+        );
+  if (si === undefined) {
+    throw new ServerError(
+      ResultCode.INDEX_NOT_FOUND,
+      `no ${indexTypeFor(f).toLowerCase()} index on bin ${f.bin}`
+    );
+  }
+  if (si.type === SindexType.GEO2DSPHERE) {
+    ctx.log('unsupported geospatial query');
+    throw new ServerError(
+      ResultCode.UNSUPPORTED_FEATURE,
+      'geospatial queries are not supported'
+    );
+  }
 }
 
 /** Records the request covers, in (partition, digest) order. */
-function selectRecords(ctx: ServerContext, req: ScanRequest): StoredRecord[] {
+function selectRecords(req: ScanRequest): StoredRecord[] {
   const parts = new Set<number>(req.full);
   for (const p of req.resume.keys()) parts.add(p);
   const all = req.ns.scan(
@@ -244,17 +328,6 @@ function selectRecords(ctx: ServerContext, req: ScanRequest): StoredRecord[] {
   }
   if (req.filter !== undefined) {
     const f = req.filter;
-    const si = ctx.store.findIndex(req.nsName, req.set, f.bin);
-    if (
-      si === undefined ||
-      si.type !== indexTypeFor(f) ||
-      si.collection !== f.collection
-    ) {
-      throw new ServerError(
-        ResultCode.INDEX_NOT_FOUND,
-        `no ${indexTypeFor(f).toLowerCase()} index on bin ${f.bin}`
-      );
-    }
     out = out.filter(rec => matchesFilter(f, rec));
   }
   if (req.maxRecords > 0 && out.length > req.maxRecords) {
@@ -278,23 +351,58 @@ export function handleScan(
       'query aggregation is not supported'
     );
   }
+  checkIndex(ctx, req);
   const background = req.udf !== undefined || (msg.info2 & Info2.WRITE) !== 0;
-  const records = selectRecords(ctx, req);
-  if (background) {
-    runBackground(ctx, msg, req, records);
-    const out = new OutBuffer(64);
-    const at = out.beginFrame();
-    writeRecordMessage(
-      out,
-      { resultCode: 0, info3: Info3.LAST },
-      [],
-      undefined
-    );
-    out.endFrame(at);
-    sink.send(out.take());
-    return;
+  const threads = takeQueryThreads(ctx, msg, req);
+  let async = false;
+  try {
+    const records = selectRecords(req);
+    if (background) {
+      runBackground(ctx, msg, req, records);
+      const out = new OutBuffer(64);
+      const at = out.beginFrame();
+      writeRecordMessage(
+        out,
+        { resultCode: 0, info3: Info3.LAST },
+        [],
+        undefined
+      );
+      out.endFrame(at);
+      sink.send(out.take());
+      return;
+    }
+    const streaming = streamRecords(msg, req, records, sink, limits);
+    async = true;
+    return streaming.finally(() => ctx.jobs.releaseThreads(threads));
+  } finally {
+    if (!async) ctx.jobs.releaseThreads(threads);
   }
-  return streamRecords(msg, req, records, sink, limits);
+}
+
+/**
+ * The query threads a new scan/query takes (as_query_manager_start_job()
+ * and as_query_manager_add_max_job_threads() of query/query_manager.c): one,
+ * or none left and the command fails with code 22; then, unthrottled long
+ * queries take up to single-query-threads while the node has some left.
+ */
+function takeQueryThreads(
+  ctx: ServerContext,
+  msg: AsMsg,
+  req: ScanRequest
+): number {
+  const { queryThreadsLimit, singleQueryThreads } = ctx.config;
+  const free = queryThreadsLimit - ctx.jobs.threadsInUse;
+  if (free <= 0) {
+    ctx.log("at query threads limit - can't start new query");
+    throw new ServerError(
+      ResultCode.FORBIDDEN,
+      "at query threads limit - can't start new query"
+    );
+  }
+  const single = (msg.info1 & Info1.SHORT_QUERY) !== 0 || req.rps !== 0;
+  const threads = single ? 1 : Math.min(singleQueryThreads, free);
+  ctx.jobs.takeThreads(threads);
+  return threads;
 }
 
 function selectedBins(
@@ -320,9 +428,17 @@ async function streamRecords(
 ): Promise<void> {
   const nsBytes = Buffer.from(req.nsName, 'utf8');
   const noBins = (msg.info1 & Info1.NOBINDATA) !== 0;
+  const start = Date.now();
   let out = new OutBuffer(4096);
   let at = out.beginFrame();
   let sent = 0;
+  const flush = async () => {
+    out.endFrame(at);
+    sink.send(out.take());
+    await sink.drained();
+    out = new OutBuffer(4096);
+    at = out.beginFrame();
+  };
   for (const rec of records) {
     if (sink.closed) return;
     if (limits.dropAfter !== undefined && sent >= limits.dropAfter) {
@@ -338,14 +454,17 @@ async function streamRecords(
       noBins ? undefined : selectedBins(msg, rec)
     );
     sent++;
-    if (out.pos >= FRAME_TARGET) {
-      out.endFrame(at);
-      sink.send(out.take());
-      await sink.drained();
-      out = new OutBuffer(4096);
-      at = out.beginFrame();
+    if (req.rps > 0) {
+      // throttle_sleep() (query/query_job.c): record n goes out no sooner
+      // than n/rps seconds after the start.
+      await flush();
+      const wait = start + (sent * 1000) / req.rps - Date.now();
+      if (wait > 0) await new Promise(r => setTimeout(r, wait));
+    } else if (out.pos >= FRAME_TARGET) {
+      await flush();
     }
   }
+  if (sink.closed) return;
   if (limits.dropAfter !== undefined && sent >= limits.dropAfter) {
     out.endFrame(at);
     if (out.pos > 8) sink.send(out.take());
@@ -400,6 +519,7 @@ function runBackground(
     ns: req.nsName,
     set: req.set,
     module: req.udf?.module ?? '',
+    type: req.udf === undefined ? 'background-ops' : 'background-udf',
     status: 'done(ok)',
     recordsRead: records.length,
     recordsSucceeded: ok,

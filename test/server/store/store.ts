@@ -76,6 +76,8 @@ export interface SecondaryIndex {
 export class Namespace {
   readonly name: string;
   readonly records = new Map<string, StoredRecord>();
+  /** Sets once written to: a real node keeps listing them when empty. */
+  readonly knownSets = new Set<string>();
   /** Seconds; 0 = records never expire by default. */
   defaultTtl = 0;
 
@@ -97,6 +99,7 @@ export class Namespace {
 
   put(rec: StoredRecord): void {
     this.records.set(digestKey(rec.digest), rec);
+    if (rec.setName !== '') this.knownSets.add(rec.setName);
   }
 
   delete(digest: Buffer): boolean {
@@ -127,8 +130,10 @@ export class Namespace {
     return this.records.size;
   }
 
+  /** Object counts of every known set (empty sets included). */
   setNames(): Map<string, number> {
     const sets = new Map<string, number>();
+    for (const name of this.knownSets) sets.set(name, 0);
     for (const rec of this.records.values()) {
       if (rec.setName === '') continue;
       sets.set(rec.setName, (sets.get(rec.setName) ?? 0) + 1);
@@ -171,16 +176,34 @@ export class Store {
   }
 
   reset(): void {
-    for (const ns of this.namespaces.values()) ns.records.clear();
+    for (const ns of this.namespaces.values()) {
+      ns.records.clear();
+      ns.knownSets.clear();
+    }
     this.sindexes.clear();
   }
 
-  findIndex(ns: string, set: string, bin: string): SecondaryIndex | undefined {
-    for (const si of this.sindexes.values()) {
-      if (si.ns === ns && si.bin === bin && (si.set === set || si.set === '')) {
-        return si;
-      }
-    }
+  /**
+   * The index a query on `set` uses for a bin, key type and collection
+   * type: one on that very set, else one on the whole namespace
+   * (as_sindex_lookup_by_defn() of sindex/sindex.c).
+   */
+  findIndex(
+    ns: string,
+    set: string,
+    bin: string,
+    type: string,
+    collection: string
+  ): SecondaryIndex | undefined {
+    const matches = (si: SecondaryIndex, s: string) =>
+      si.ns === ns &&
+      si.set === s &&
+      si.bin === bin &&
+      si.type === type &&
+      si.collection === collection;
+    for (const si of this.sindexes.values()) if (matches(si, set)) return si;
+    if (set === '') return undefined;
+    for (const si of this.sindexes.values()) if (matches(si, '')) return si;
     return undefined;
   }
 }
