@@ -215,10 +215,12 @@ describe('cdt list operations', () => {
     expect(read(P.getByValueListCount, L).result).toBe(3);
     expect(read(P.getByValueRange, L).result).toEqual([1, 2, 3, 4, 3]);
     expect(read(P.getByValueRangeNil, L).result).toEqual([1, 2, 3, 4, 3]);
-    // value 3, rank +1, count 2: ranks of [1,2,3,3,4] from rank(3)=2 -> 3,4
-    expect(read(P.getByValueRelRankRange, L).result).toEqual([4, 3]);
+    // value 3, rank +1, count 2: ranks 3 and 4 of [1,2,3,3,4], in the order
+    // of the node's heap selection (a max-heap here: lowest rank first)
+    expect(read(P.getByValueRelRankRange, L).result).toEqual([3, 4]);
     expect(read(P.getByRank0, L).result).toBe(1);
-    expect(read(P.getByRankRange, L).result).toEqual([1, 2]);
+    // ranks 0 and 1 by a min-heap: highest rank first, as a node answers
+    expect(read(P.getByRankRange, L).result).toEqual([2, 1]);
     expect(read(P.getByIndexExists, L).result).toBe(true);
     expect(modify(P.removeByIndexValue, L)).toEqual({
       binValue: [1, 3, 4, 3],

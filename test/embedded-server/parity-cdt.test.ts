@@ -106,9 +106,82 @@ describe('other result types', () => {
     const LRT = lists.returnType;
     expect(await result(k, lists.getByValue('l', 2, LRT.INDEX))).toEqual([2]);
     expect(await result(k, lists.getByValue('l', 2, LRT.RANK))).toEqual([1]);
+  });
+
+  // packed_list_get_remove_by_rank_range() (base/particle_list.c) lists the
+  // values in the order its heap selection leaves them: highest rank first
+  // when the range is nearer the low end, lowest first otherwise.
+  it('list rank ranges list values in heap order', async () => {
+    const k = new Key('test', set, `k${n++}`);
+    await client.put(k, { l: [3, 1, 2, 5, 4] });
+    const LRT = lists.returnType;
     expect(await result(k, lists.getByRankRange('l', 0, 2, LRT.VALUE))).toEqual(
-      [1, 2]
+      [2, 1]
     );
+    expect(await result(k, lists.getByRankRange('l', 1, 3, LRT.VALUE))).toEqual(
+      [4, 3, 2]
+    );
+    expect(await result(k, lists.getByRankRange('l', 3, 2, LRT.VALUE))).toEqual(
+      [4, 5]
+    );
+    // Indexes and ranks come sorted all the same.
+    expect(await result(k, lists.getByRankRange('l', 1, 3, LRT.INDEX))).toEqual(
+      [0, 2, 4]
+    );
+    expect(await result(k, lists.getByRankRange('l', 1, 3, LRT.RANK))).toEqual([
+      1, 2, 3,
+    ]);
+  });
+
+  // The same function for maps puts the picks back in rank order.
+  it('map rank ranges list keys in rank order', async () => {
+    const k = new Key('test', set, `k${n++}`);
+    await client.put(k, { m: { a: 3, b: 1, c: 2, d: 5 } });
+    expect(await result(k, maps.getByRankRange('m', 0, 3, RT.KEY))).toEqual([
+      'b',
+      'c',
+      'a',
+    ]);
+    expect(
+      await result(k, maps.getByValueRelRankRange('m', 2, 0, 2, RT.KEY))
+    ).toEqual(['c', 'a']);
+  });
+
+  // result_data_set_index_rank_count() (base/cdt.c): ranks of a value
+  // range are the rank range itself.
+  it('reverse ranks of a map value range come in ascending order', async () => {
+    const k = await fixture();
+    expect(
+      await result(k, maps.getByValueRange('m', 1, 4, RT.REVERSE_RANK))
+    ).toEqual([0, 1, 2]);
+  });
+
+  it('an INVERTED single-element read, or an index out of range, fails with 26', async () => {
+    const k = await fixture();
+    const LRT = lists.returnType;
+    await expect(
+      client.operate(k, [lists.getByIndex('l', 0, LRT.VALUE | LRT.INVERTED)])
+    ).rejects.toMatchObject({ code: status.ERR_OP_NOT_APPLICABLE });
+    await expect(
+      client.operate(k, [maps.getByIndex('m', 5, RT.VALUE)])
+    ).rejects.toMatchObject({ code: status.ERR_OP_NOT_APPLICABLE });
+  });
+
+  // list_sort(): duplicates are found in ascending order only, so a
+  // descending sort with duplicates to drop fails.
+  it('a descending sort that must drop duplicates fails with 4', async () => {
+    const k = new Key('test', set, `k${n++}`);
+    await client.put(k, { l: [3, 1, 3, 2] });
+    // AS_CDT_SORT_DESCENDING: the Node client exports no name for it.
+    const DESCENDING = 1;
+    const { DROP_DUPLICATES } = lists.sortFlags;
+    await expect(
+      client.operate(k, [lists.sort('l', DESCENDING | DROP_DUPLICATES)])
+    ).rejects.toMatchObject({ code: status.ERR_REQUEST_INVALID });
+    await client.operate(k, [lists.sort('l', DESCENDING)]);
+    expect((await client.get(k)).bins.l).toEqual([3, 3, 2, 1]);
+    await client.operate(k, [lists.sort('l', DROP_DUPLICATES)]);
+    expect((await client.get(k)).bins.l).toEqual([1, 2, 3]);
   });
 
   // packed_list_get_remove_by_index_range() (base/particle_list.c).

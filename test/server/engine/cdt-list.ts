@@ -195,6 +195,186 @@ export function applyInverted(sel: number[], n: number, rt: number): number[] {
 export interface Selection {
   idx: number[];
   multi: boolean;
+  /**
+   * The order element results (values, keys) come in when it is not the
+   * index order: rank selections follow the server's heap.
+   */
+  order?: number[];
+  /**
+   * Set when the selection is the rank range [start, start + count): rank
+   * results are then that range (result_data_set_range() of base/cdt.c).
+   */
+  rankRange?: [number, number];
+  /** The same for a selection that is an index range. */
+  indexRange?: [number, number];
+  /**
+   * How many elements matched before any INVERTED flag was applied, for
+   * ops whose existence result looks at the match rather than the
+   * (possibly inverted) selection: the range ops.
+   */
+  matched?: number;
+  /** Whether `idx` is the complement of what matched. */
+  inverted?: boolean;
+}
+
+/**
+ * Applies the INVERTED flag of `rt` to a multi-result selection, keeping
+ * what range results need; an empty match is the empty range at 0
+ * (result_data_set_not_found() of base/cdt.c).
+ */
+export function finishSelection(
+  sel: Selection,
+  n: number,
+  rt: number,
+  emptyIsRange = false
+): Selection {
+  const inverted = (rt & ReturnType.INVERTED) !== 0;
+  const matched = sel.idx.length;
+  const ranged = sel.rankRange !== undefined || sel.indexRange !== undefined;
+  const out: Selection = {
+    ...sel,
+    idx: applyInverted(sel.idx, n, rt),
+    matched: ranged ? matched : undefined,
+    inverted,
+  };
+  if (inverted) out.order = undefined;
+  if (matched === 0 && emptyIsRange) {
+    out.rankRange ??= [0, 0];
+    out.indexRange ??= [0, 0];
+  }
+  return out;
+}
+
+/**
+ * An INVERTED index or rank range whose complement is one range is
+ * answered as that range, not inverted ("Reduce to remove all / tail
+ * section / head section" in base/particle_list.c and particle_map.c).
+ */
+export function reduceInverted(
+  start: number,
+  count: number,
+  n: number,
+  rt: number
+): [number, number, number] {
+  if (!(rt & ReturnType.INVERTED)) return [start, count, rt];
+  const plain = rt & ~ReturnType.INVERTED;
+  if (count === 0) return [0, n, plain];
+  if (start === 0) return [count, n - count, plain];
+  if (start + count >= n) return [0, start, plain];
+  return [start, count, rt];
+}
+
+/**
+ * Heap selection of ranks [start, start + count), as
+ * order_heap_init_build_by_range_temp() of base/cdt.c does it: a min-heap
+ * when the range is nearer the low end (its picks come out highest rank
+ * first), else a max-heap (lowest first). Returns the picked positions in
+ * that order; ties fall where the heap puts them, as on a real node.
+ */
+export function heapRankSelect(
+  values: Value[],
+  start: number,
+  count: number
+): { positions: number[]; minHeap: boolean } {
+  const n = values.length;
+  const tail = n - start - count;
+  const minHeap = start <= tail;
+  const discard = minHeap ? start : tail;
+  const wanted = minHeap ? -1 : 1;
+  const cmp = (a: number, b: number) =>
+    Math.sign(compareValues(values[a], values[b]));
+  const heap = Array.from({ length: n }, (_, i) => i);
+  let filled = n;
+  const heapify = (at: number) => {
+    for (;;) {
+      const c1 = 2 * at + 1;
+      const c2 = c1 + 1;
+      if (c1 >= filled) return;
+      let child = c1;
+      if (c2 < filled) {
+        const c = cmp(heap[c1], heap[c2]);
+        child = c === wanted || c === 0 ? c1 : c2;
+      }
+      if (cmp(heap[child], heap[at]) !== wanted) return;
+      [heap[at], heap[child]] = [heap[child], heap[at]];
+      at = child;
+    }
+  };
+  for (let i = Math.floor(filled / 2) - 1; i >= 0; i--) heapify(i);
+  let end = n - 1;
+  for (let k = 0; k < count + discard; k++) {
+    const top = heap[0];
+    heap[0] = heap[--filled];
+    heapify(0);
+    heap[end--] = top;
+  }
+  return { positions: heap.slice(filled, filled + count), minHeap };
+}
+
+/** Single-result ops take no INVERTED flag: code 26 (base/particle_*.c). */
+export function singleResult(rt: number, op: string): void {
+  if (rt & ReturnType.INVERTED) {
+    fail(
+      ResultCode.OP_NOT_APPLICABLE,
+      `${op}: INVERTED flag not supported for single result ops`
+    );
+  }
+}
+
+/** The range [start, start + count), reversed or complemented as asked. */
+function rangeList(
+  range: [number, number],
+  n: number,
+  inverted: boolean,
+  reverse: boolean
+): number[] {
+  let [start, count] = range;
+  const spans: Array<[number, number]> = inverted
+    ? [
+        [0, start],
+        [start + count, n - start - count],
+      ]
+    : [[start, count]];
+  const out: number[] = [];
+  for ([start, count] of spans) {
+    if (reverse) start = n - start - count;
+    for (let i = 0; i < count; i++) out.push(start + i);
+  }
+  return out;
+}
+
+/**
+ * The results a node computes from the selection's shape rather than its
+ * elements (result_data_set_index_rank_count() of base/cdt.c): existence
+ * of a match, and indexes or ranks of a selection that is a range.
+ * Undefined when the elements decide.
+ */
+export function rangeResultOf(
+  rt: number,
+  sel: Selection,
+  n: number
+): Value | undefined {
+  const base = rt & ~ReturnType.INVERTED;
+  const inverted = sel.inverted ?? false;
+  const range =
+    base === ReturnType.RANK || base === ReturnType.REVERSE_RANK
+      ? sel.rankRange
+      : base === ReturnType.INDEX || base === ReturnType.REVERSE_INDEX
+        ? sel.indexRange
+        : undefined;
+  const reverse =
+    base === ReturnType.REVERSE_RANK || base === ReturnType.REVERSE_INDEX;
+  if (!sel.multi) {
+    if (range === undefined) return undefined;
+    const [start, count] = range;
+    if (!count) return -1;
+    return reverse ? n - start - 1 : start;
+  }
+  if (base === ReturnType.EXISTS && sel.matched !== undefined) {
+    return inverted ? sel.matched === 0 : sel.matched > 0;
+  }
+  if (range === undefined) return undefined;
+  return rangeList(range, n, inverted, reverse);
 }
 
 /** Builds a list op's result from a selection. */
@@ -217,6 +397,8 @@ export function listResult(
   };
   const many = (f: (i: number) => Value): Value =>
     sel.multi ? idx.map(f) : idx.length ? f(idx[0]) : null;
+  const fromRange = rangeResultOf(rt, sel, n);
+  if (fromRange !== undefined) return fromRange;
   switch (base) {
     case ReturnType.NONE:
       return null;
@@ -231,6 +413,7 @@ export function listResult(
     case ReturnType.COUNT:
       return idx.length;
     case ReturnType.VALUE:
+      if (sel.order !== undefined) return sel.order.map(i => values[i]);
       return many(i => values[i]);
     case ReturnType.EXISTS:
       return idx.length > 0;
@@ -431,10 +614,25 @@ function valueSelection(
   return out;
 }
 
-function byRankRange(values: Value[], start: number, count: number): number[] {
-  return rankOrder(values)
-    .slice(start, start + count)
-    .sort((a, b) => a - b);
+/**
+ * A rank range of a list (packed_list_get_remove_by_rank_range() of
+ * base/particle_list.c): an ordered list answers in index (= rank) order,
+ * an unordered one in the order of the heap selection.
+ */
+function listRankRange(
+  values: Value[],
+  start: number,
+  count: number
+): Selection {
+  const rankRange: [number, number] = [start, count];
+  if (count === 0) return { idx: [], multi: true, rankRange };
+  if (getListOrder(values) & 1) {
+    const idx = Array.from({ length: count }, (_, k) => start + k);
+    return { idx, multi: true, rankRange };
+  }
+  const { positions } = heapRankSelect(values, start, count);
+  const idx = positions.slice().sort((a, b) => a - b);
+  return { idx, multi: true, order: positions, rankRange };
 }
 
 /**
@@ -454,6 +652,7 @@ function listSelect(
   switch (base) {
     case ListOp.GET_BY_INDEX:
     case ListOp.GET_BY_RANK: {
+      singleResult(rt, op);
       const i = resolveIndex(args.int(1), n);
       if (i < 0) {
         fail(
@@ -461,17 +660,28 @@ function listSelect(
           `${op}: index ${args.int(1)} out of bounds for size ${n}`
         );
       }
-      const pos = base === ListOp.GET_BY_RANK ? rankOrder(values)[i] : i;
-      return { idx: [pos], multi: false };
+      if (base === ListOp.GET_BY_INDEX) {
+        return { idx: [i], multi: false, indexRange: [i, 1] };
+      }
+      const pos =
+        getListOrder(values) & 1
+          ? i
+          : heapRankSelect(values, i, 1).positions[0];
+      return { idx: [pos], multi: false, rankRange: [i, 1] };
     }
     case ListOp.GET_BY_VALUE:
     case ListOp.GET_ALL_BY_VALUE: {
+      // The matches of one value are one rank range.
       const v = args.value(1);
-      sel = {
-        idx: valueSelection(values, e => compareValues(e, v) === 0),
-        multi: true,
-      };
-      break;
+      const idx = valueSelection(values, e => compareValues(e, v) === 0);
+      const below = values.filter(e => compareValues(e, v) < 0).length;
+      const found = finishSelection(
+        { idx, multi: true, rankRange: [below, idx.length] },
+        n,
+        rt,
+        true
+      );
+      return { ...found, matched: undefined };
     }
     case ListOp.GET_ALL_BY_VALUE_LIST: {
       const list = args.list(1);
@@ -482,36 +692,38 @@ function listSelect(
       break;
     }
     case ListOp.GET_BY_INDEX_RANGE: {
-      const [s, c] = resolveRange(args.int(1), args.count(2), n);
-      sel = { idx: Array.from({ length: c }, (_, k) => s + k), multi: true };
-      break;
+      const [s0, c0] = resolveRange(args.int(1), args.count(2), n);
+      const [s, c, rt2] = reduceInverted(s0, c0, n, rt);
+      const idx = Array.from({ length: c }, (_, k) => s + k);
+      return finishSelection({ idx, multi: true, indexRange: [s, c] }, n, rt2);
     }
     case ListOp.GET_BY_VALUE_INTERVAL: {
       const b = args.item(1);
       const e = args.item(2);
-      sel = {
-        idx: valueSelection(values, v => inInterval(v, b, e)),
-        multi: true,
-      };
+      const idx = valueSelection(values, v => inInterval(v, b, e));
+      const below =
+        b === undefined || b instanceof MsgpackExt
+          ? 0
+          : values.filter(v => compareValues(v, b) < 0).length;
+      sel = { idx, multi: true, rankRange: [below, idx.length] };
       break;
     }
     case ListOp.GET_BY_RANK_RANGE: {
       const [s, c] = resolveRange(args.int(1), args.count(2), n);
-      sel = { idx: byRankRange(values, s, c), multi: true };
+      sel = listRankRange(values, s, c);
       break;
     }
     case ListOp.GET_BY_VALUE_REL_RANK_RANGE: {
       const v = args.value(1);
       const baseRank = values.filter(e => compareValues(e, v) < 0).length;
       const [s, c] = resolveRelRange(baseRank, args.int(2), args.count(3), n);
-      sel = { idx: byRankRange(values, s, c), multi: true };
+      sel = listRankRange(values, s, c);
       break;
     }
     default:
       return fail(ResultCode.PARAMETER_ERROR, `${op}: invalid opcode ${code}`);
   }
-  sel.idx = applyInverted(sel.idx, n, rt);
-  return sel;
+  return finishSelection(sel, n, rt);
 }
 
 function removePositions(list: Value[], idx: number[]): Value[] {
@@ -532,6 +744,10 @@ export function applyListOp(
 ): CdtOutcome {
   const op = listOpName(code);
   if (list === undefined) {
+    if (code === ListOp.SORT) {
+      // list_modify_optype(): sort needs a live bin.
+      fail(ResultCode.BIN_TYPE_ERROR, `${op}: no list to sort`);
+    }
     if (isListRead(code) || !listOpCreates(code)) {
       // Nothing to read or remove from: no result, bin untouched.
       if (!LIST_OP_NAMES[code]) {
@@ -666,6 +882,19 @@ export function applyListOp(
     }
     case ListOp.SORT: {
       const flags = args.int(0, 0);
+      // list_sort(): order_index_sorted_mark_dup_eles() finds duplicates
+      // in ascending order only; a descending sort that has some to drop
+      // fails.
+      const sorted = list.slice().sort(compareValues);
+      const hasDuplicates = sorted.some(
+        (v, k) => k > 0 && compareValues(v, sorted[k - 1]) === 0
+      );
+      if ((flags & 3) === 3 && hasDuplicates) {
+        fail(
+          ResultCode.PARAMETER_ERROR,
+          `${op}: duplicates are dropped from ascending sorts only`
+        );
+      }
       let out = list.slice().sort(compareValues);
       if (flags & 1) out.reverse(); // DESCENDING
       if (flags & 2) {

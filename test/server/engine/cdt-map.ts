@@ -7,7 +7,7 @@
 // own order (as the server does); rank operations follow value order.
 
 import { AsDouble, AsMap, type Value } from '../codec/values.ts';
-import { compareValues } from '../codec/msgpack.ts';
+import { MsgpackExt, compareValues } from '../codec/msgpack.ts';
 import { ResultCode } from './errors.ts';
 import {
   Args,
@@ -17,11 +17,15 @@ import {
   ReturnType,
   type Selection,
   addNumbers,
-  applyInverted,
   fail,
+  heapRankSelect,
+  finishSelection,
+  reduceInverted,
+  rangeResultOf,
   inInterval,
   rankOrder,
   resolveIndex,
+  singleResult,
   resolveRange,
   resolveRelRange,
 } from './cdt-list.ts';
@@ -165,6 +169,8 @@ function mapSelect(
   const rt = args.int(0);
   const keys = byKey.map(e => e[0]);
   const values = byKey.map(e => e[1]);
+  // Equal values rank by key (for the heap, entries are [value, key]).
+  const ranked: Value[] = byKey.map(([k, v]) => [v, k]);
   const where = (pred: (k: Value, v: Value) => boolean): number[] => {
     const out: number[] = [];
     byKey.forEach(([k, v], i) => {
@@ -172,30 +178,68 @@ function mapSelect(
     });
     return out;
   };
-  const rankRange = (s: number, c: number): number[] =>
-    rankOrder(values)
-      .slice(s, s + c)
-      .sort((a, b) => a - b);
+  // packed_map_get_remove_by_rank_range() (base/particle_map.c): the heap
+  // picks, put back in ascending rank order.
+  // An inverted range whose complement is one range becomes that range.
+  const rankRange = (s0: number, c0: number): Selection => {
+    const [s, c, rt2] = reduceInverted(s0, c0, n, rt);
+    if (c === 0) {
+      return finishSelection(
+        { idx: [], multi: true, rankRange: [s, c] },
+        n,
+        rt2
+      );
+    }
+    const { positions, minHeap } = heapRankSelect(ranked, s, c);
+    const order = minHeap ? positions.reverse() : positions;
+    const sel: Selection = {
+      idx: order.slice().sort((a, b) => a - b),
+      multi: true,
+      order,
+      rankRange: [s, c],
+    };
+    return finishSelection(sel, n, rt2);
+  };
   let idx: number[];
   switch (code) {
     case MapOp.GET_BY_KEY: {
+      // A single result: INVERTED is refused once the key is found.
       const k = args.value(1);
-      return { idx: where(x => compareValues(x, k) === 0), multi: false };
+      const idx = where(x => compareValues(x, k) === 0);
+      if (idx.length) singleResult(rt, mapOpName(code));
+      return { idx, multi: false };
     }
     case MapOp.GET_BY_INDEX:
     case MapOp.GET_BY_RANK: {
+      // packed_map_get_remove_by_index_range() / _by_rank_range(): a
+      // single index or rank out of bounds is code 26.
+      singleResult(rt, mapOpName(code));
       const i = resolveIndex(args.int(1), n);
-      if (i < 0) return { idx: [], multi: false };
-      const pos = code === MapOp.GET_BY_RANK ? rankOrder(values)[i] : i;
-      return { idx: [pos], multi: false };
+      if (i < 0) {
+        fail(
+          ResultCode.OP_NOT_APPLICABLE,
+          `${mapOpName(code)}: ${args.int(1)} out of bounds for ${n} entries`
+        );
+      }
+      if (code === MapOp.GET_BY_INDEX) return { idx: [i], multi: false };
+      const pos = heapRankSelect(ranked, i, 1).positions[0];
+      return { idx: [pos], multi: false, rankRange: [i, 1] };
     }
     case MapOp.GET_BY_VALUE:
     case MapOp.GET_ALL_BY_VALUE: {
       const v = args.value(1);
       idx = where((_, x) => compareValues(x, v) === 0);
-      break;
+      return finishSelection({ idx, multi: true }, n, rt, true);
     }
     case MapOp.GET_BY_KEY_LIST: {
+      // packed_map_get_remove_all_by_key_list_ordered(): no rank results.
+      const base = rt & ~ReturnType.INVERTED;
+      if (base === ReturnType.RANK || base === ReturnType.REVERSE_RANK) {
+        fail(
+          ResultCode.OP_NOT_APPLICABLE,
+          `${mapOpName(code)}: result type ${rt} not supported`
+        );
+      }
       const list = args.list(1);
       idx = where(k => list.some(x => compareValues(x, k) === 0));
       break;
@@ -209,42 +253,56 @@ function mapSelect(
       const b = args.item(1);
       const e = args.item(2);
       idx = where(k => inInterval(k, b, e));
-      break;
+      // Keys in order: the matches are one index range.
+      const start = idx.length ? idx[0] : 0;
+      return finishSelection(
+        { idx, multi: true, indexRange: [start, idx.length] },
+        n,
+        rt
+      );
     }
     case MapOp.GET_BY_VALUE_INTERVAL: {
       const b = args.item(1);
       const e = args.item(2);
       idx = where((_, v) => inInterval(v, b, e));
-      break;
+      // The matches are the rank range [values below b, +matches).
+      const below =
+        b === undefined || b instanceof MsgpackExt
+          ? 0
+          : values.filter(v => compareValues(v, b) < 0).length;
+      return finishSelection(
+        { idx, multi: true, rankRange: [below, idx.length] },
+        n,
+        rt
+      );
     }
     case MapOp.GET_BY_INDEX_RANGE: {
-      const [s, c] = resolveRange(args.int(1), args.count(2), n);
+      const [s0, c0] = resolveRange(args.int(1), args.count(2), n);
+      const [s, c, rt2] = reduceInverted(s0, c0, n, rt);
       idx = Array.from({ length: c }, (_, k) => s + k);
-      break;
+      return finishSelection({ idx, multi: true, indexRange: [s, c] }, n, rt2);
     }
     case MapOp.GET_BY_RANK_RANGE: {
       const [s, c] = resolveRange(args.int(1), args.count(2), n);
-      idx = rankRange(s, c);
-      break;
+      return rankRange(s, c);
     }
     case MapOp.GET_BY_KEY_REL_INDEX_RANGE: {
       const k = args.value(1);
       const base = keys.filter(x => compareValues(x, k) < 0).length;
       const [s, c] = resolveRelRange(base, args.int(2), args.count(3), n);
       idx = Array.from({ length: c }, (_, j) => s + j);
-      break;
+      return finishSelection({ idx, multi: true, indexRange: [s, c] }, n, rt);
     }
     case MapOp.GET_BY_VALUE_REL_RANK_RANGE: {
       const v = args.value(1);
       const base = values.filter(x => compareValues(x, v) < 0).length;
       const [s, c] = resolveRelRange(base, args.int(2), args.count(3), n);
-      idx = rankRange(s, c);
-      break;
+      return rankRange(s, c);
     }
     default:
       return fail(ResultCode.PARAMETER_ERROR, `map op ${code}: unknown`);
   }
-  return { idx: applyInverted(idx, n, rt), multi: true };
+  return finishSelection({ idx, multi: true }, n, rt);
 }
 
 function mapResult(
@@ -264,8 +322,20 @@ function mapResult(
     }
     return ranks[i];
   };
+  const ordered = sel.order ?? idx;
   const pick = (f: (i: number) => Value, missing: Value): Value =>
-    sel.multi ? idx.map(f) : idx.length ? f(idx[0]) : missing;
+    sel.multi ? ordered.map(f) : idx.length ? f(idx[0]) : missing;
+  const fromRange = rangeResultOf(rt, sel, n);
+  if (fromRange !== undefined) return fromRange;
+  // Rank lists come out in rank order.
+  const sortedRanks = (f: (i: number) => number): Value =>
+    sel.multi
+      ? sel.inverted
+        ? idx.map(f)
+        : idx.map(f).sort((a, b) => a - b)
+      : idx.length
+        ? f(idx[0])
+        : -1;
   switch (base) {
     case ReturnType.NONE:
       return null;
@@ -274,9 +344,9 @@ function mapResult(
     case ReturnType.REVERSE_INDEX:
       return pick(i => n - 1 - i, -1);
     case ReturnType.RANK:
-      return pick(rankOf, -1);
+      return sortedRanks(rankOf);
     case ReturnType.REVERSE_RANK:
-      return pick(i => n - 1 - rankOf(i), -1);
+      return sortedRanks(i => n - 1 - rankOf(i));
     case ReturnType.COUNT:
       return idx.length;
     case ReturnType.KEY:
@@ -292,7 +362,10 @@ function mapResult(
       // flagged "preserve order", which clients decode as a flat list
       // [k1, v1, k2, v2, ...]; ORDERED_MAP is key ordered.
       return new AsMap(
-        idx.map(i => [byKey[i][0], byKey[i][1]]),
+        (base === ReturnType.ORDERED_MAP ? idx : ordered).map(i => [
+          byKey[i][0],
+          byKey[i][1],
+        ]),
         base === ReturnType.ORDERED_MAP
           ? MAP_K_ORDERED
           : base === ReturnType.UNORDERED_MAP

@@ -447,11 +447,16 @@ async function streamRecords(
       sink.drop(`fault: dropped record stream after ${sent} records`);
       return;
     }
+    const bins = noBins ? undefined : selectedBins(msg, rec);
+    // as_msg_make_response_bufbuilder() (base/proto.c): "Don't return an
+    // empty record" when none of the selected bins is there. The record
+    // still counts toward maxRecords.
+    if (Array.isArray(bins) && bins.length === 0) continue;
     writeRecordMessage(
       out,
       { resultCode: 0, generation: rec.gen, recordTtl: rec.voidTime },
       recordFields(nsBytes, rec),
-      noBins ? undefined : selectedBins(msg, rec)
+      bins
     );
     sent++;
     if (req.rps > 0) {
