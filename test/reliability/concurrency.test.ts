@@ -7,7 +7,7 @@ import { context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { startBackend, uniqueName } from '../helpers/backend.ts';
 import { clientConfig, eventually, setupTelemetry } from '../helpers/otel.ts';
-import { runBounded } from './spans.ts';
+import { Semaphore, runBounded } from './spans.ts';
 
 // (4) Concurrency and context: 10,000 operations, up to 400 in flight,
 // started under 100 distinct parent spans in callback, promise and stream
@@ -17,6 +17,13 @@ import { runBounded } from './spans.ts';
 const OPS = 10_000;
 const PARENTS = 100;
 const IN_FLIGHT = 400;
+/**
+ * Scans in flight at once. A node runs at most query-threads-limit (128)
+ * scan/query threads, up to single-query-threads (4) per scan, and refuses
+ * more scans with code 22: 16 scans hold at most 64, leaving room for the
+ * suites that share the server.
+ */
+const STREAMS_IN_FLIGHT = 16;
 const RECORDS = 6;
 
 const opOfPolicy = new WeakMap<object, number>();
@@ -119,18 +126,25 @@ describe('context under concurrency', () => {
     const forms: Record<Form, number> = { callback: 0, promise: 0, stream: 0 };
     let handlers = 0;
     let wrongContext = 0;
+    const streamSlots = new Semaphore(STREAMS_IN_FLIGHT);
     await runBounded(OPS, IN_FLIGHT, async i => {
-      const parent = parents[i % PARENTS];
-      const policy = { totalTimeout: 10_000 };
-      opOfPolicy.set(policy, i);
-      const { form, seen } = context.with(
-        trace.setSpan(context.active(), parent),
-        () => operation(i, policy)
-      );
-      forms[form]++;
-      for (const active of await seen) {
-        handlers++;
-        if (active !== parent) wrongContext++;
+      const release =
+        i % 10 === 9 ? await streamSlots.acquire() : () => undefined;
+      try {
+        const parent = parents[i % PARENTS];
+        const policy = { totalTimeout: 10_000 };
+        opOfPolicy.set(policy, i);
+        const { form, seen } = context.with(
+          trace.setSpan(context.active(), parent),
+          () => operation(i, policy)
+        );
+        forms[form]++;
+        for (const active of await seen) {
+          handlers++;
+          if (active !== parent) wrongContext++;
+        }
+      } finally {
+        release();
       }
     });
     for (const parent of parents) parent.end();
@@ -155,7 +169,8 @@ describe('context under concurrency', () => {
     }
     console.log(
       `concurrency: ${OPS} operations (${JSON.stringify(forms)}) under ` +
-        `${PARENTS} parents, ${IN_FLIGHT} in flight; ${spans.length} spans, ` +
+        `${PARENTS} parents, ${IN_FLIGHT} in flight (${STREAMS_IN_FLIGHT} ` +
+        `scans); ${spans.length} spans, ` +
         `${wrongParent} with a wrong parent; ${handlers} handler runs, ` +
         `${wrongContext} in a wrong context`
     );

@@ -72,6 +72,29 @@ export async function runBounded(
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }
 
+/** At most `limit` holders at a time; `acquire` resolves with a release. */
+export class Semaphore {
+  private _free: number;
+  private readonly _waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this._free = limit;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this._free > 0) this._free--;
+    else await new Promise<void>(resolve => this._waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this._waiting.shift();
+      if (next) next();
+      else this._free++;
+    };
+  }
+}
+
 /** A small deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
