@@ -91,22 +91,7 @@ describe('truncate', () => {
     const recs = await client.scan('test', set).results();
     expect(recs[0].bins).toEqual({ a: 2 });
   });
-
-  // Truncating a whole namespace would wipe the data of suites running in
-  // parallel against a shared real server: embedded only.
-  it.skipIf(!onEmbedded)('truncates a whole namespace', async () => {
-    const set = uniqueName('trunc_ns');
-    await client.put(new Key('bar', set, 1), { a: 1 });
-    await client.put(new Key('test', set, 1), { a: 1 });
-    await new Promise(r => setTimeout(r, 5));
-    // Not client.truncate('bar', null): the 6.7.1 native code then sends
-    // uninitialised bytes as the set name.
-    expect(await client.infoAny('truncate-namespace:namespace=bar')).toMatch(
-      /ok/
-    );
-    expect(await client.exists(new Key('bar', set, 1))).toBe(false);
-    expect(await client.exists(new Key('test', set, 1))).toBe(true);
-  });
+  // A whole-namespace truncate: node-limits.exclusive.test.ts.
 });
 
 describe('compression', () => {

@@ -148,6 +148,14 @@ export class Connection implements ReplySink {
     this.socket.destroy();
   }
 
+  flushed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise(resolve => {
+      // An empty write's callback runs once the writes before it are out.
+      this.socket.write(Buffer.alloc(0), () => resolve());
+    });
+  }
+
   drained(): Promise<void> {
     if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise(resolve => {

@@ -30,6 +30,8 @@ export interface ReplySink {
   readonly closed: boolean;
   /** Resolves once the socket has room again (streams wait on it). */
   drained(): Promise<void>;
+  /** Resolves once everything sent so far is written out (or closed). */
+  flushed(): Promise<void>;
 }
 
 /** Options a fault hands to streaming handlers. */

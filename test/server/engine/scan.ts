@@ -479,6 +479,8 @@ async function streamRecords(
   writeRecordMessage(out, { resultCode: 0, info3: Info3.LAST }, [], undefined);
   out.endFrame(at);
   sink.send(out.take());
+  // A node's scan threads stay busy until the reply is sent.
+  await sink.flushed();
 }
 
 function runBackground(
