@@ -3,16 +3,20 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
-// Background scan/query jobs, reported through `query-show`. They run to
-// completion synchronously when received, so they are always done by the
-// time the client polls.
+// Scan/query jobs, reported through `query-show`: the running ones and the
+// last 100 done (query-max-done), as query/query_manager.c keeps them. A
+// new job may not reuse the id of any of them. Background jobs run to
+// completion when received, so they are done by the time the client polls.
+
+/** query-max-done: how many finished jobs a node remembers. */
+const MAX_DONE = 100;
 
 export interface Job {
   trid: bigint;
   ns: string;
   set: string;
   module: string;
-  /** `background-udf` or `background-ops` (query/query.c job types). */
+  /** `basic`, `background-udf` or `background-ops` (query/query.c). */
   type: string;
   status: string;
   recordsRead: number;
@@ -37,10 +41,29 @@ export class JobRegistry {
 
   add(job: Job): void {
     this.jobs.set(job.trid, job);
-    // Keep the registry bounded: a real server also forgets old jobs.
-    if (this.jobs.size > 1000) {
-      const first = this.jobs.keys().next().value;
-      if (first !== undefined) this.jobs.delete(first);
+    this.evict();
+  }
+
+  /** Marks a job done; only the last MAX_DONE done jobs are kept. */
+  finish(job: Job, status = 'done(ok)'): void {
+    job.status = status;
+    job.endMs = Date.now();
+    // Re-insert: the map's order is the order jobs finished.
+    this.jobs.delete(job.trid);
+    this.jobs.set(job.trid, job);
+    this.evict();
+  }
+
+  private evict(): void {
+    let done = 0;
+    for (const job of this.jobs.values()) {
+      if (job.status.startsWith('done')) done++;
+    }
+    for (const [trid, job] of this.jobs) {
+      if (done <= MAX_DONE) break;
+      if (!job.status.startsWith('done')) continue;
+      this.jobs.delete(trid);
+      done--;
     }
   }
 

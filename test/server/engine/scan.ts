@@ -25,6 +25,7 @@ import type { ServerContext } from './context.ts';
 import type { ReplySink, StreamLimits } from './dispatch.ts';
 import { recordFields, writeRecordMessage, type ReplyBin } from './encode.ts';
 import { ResultCode, ServerError } from './errors.ts';
+import type { Job } from './jobs.ts';
 import { executeBackgroundUdf, executeKey } from './record.ts';
 
 // Scans and secondary-index queries (partition-based, server >= 6 style):
@@ -353,9 +354,19 @@ export function handleScan(
   }
   checkIndex(ctx, req);
   const background = req.udf !== undefined || (msg.info2 & Info2.WRITE) !== 0;
+  const short = (msg.info1 & Info1.SHORT_QUERY) !== 0;
   const threads = takeQueryThreads(ctx, msg, req);
   let async = false;
   try {
+    // as_query_manager_start_job(): a long job's id must be new to the
+    // node (running and last-done jobs included).
+    if (!short && ctx.jobs.get(req.taskId) !== undefined) {
+      ctx.log(`job with trid ${req.taskId} already active`);
+      throw new ServerError(
+        ResultCode.PARAMETER_ERROR,
+        `job with trid ${req.taskId} already active`
+      );
+    }
     const records = selectRecords(req);
     if (background) {
       runBackground(ctx, msg, req, records);
@@ -371,12 +382,34 @@ export function handleScan(
       sink.send(out.take());
       return;
     }
+    const job = short ? undefined : basicJob(req, records.length);
+    if (job !== undefined) ctx.jobs.add(job);
     const streaming = streamRecords(msg, req, records, sink, limits);
     async = true;
-    return streaming.finally(() => ctx.jobs.releaseThreads(threads));
+    return streaming.finally(() => {
+      ctx.jobs.releaseThreads(threads);
+      if (job !== undefined) ctx.jobs.finish(job);
+    });
   } finally {
     if (!async) ctx.jobs.releaseThreads(threads);
   }
+}
+
+function basicJob(req: ScanRequest, records: number): Job {
+  const now = Date.now();
+  return {
+    trid: req.taskId,
+    ns: req.nsName,
+    set: req.set,
+    module: '',
+    type: 'basic',
+    status: 'active(ok)',
+    recordsRead: records,
+    recordsSucceeded: records,
+    recordsFailed: 0,
+    startMs: now,
+    endMs: now,
+  };
 }
 
 /**
