@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { onEmbedded, startBackend } from '../helpers/backend.ts';
+import { startBackend } from '../helpers/backend.ts';
 import { setupTelemetry } from '../helpers/otel.ts';
 import {
   ARG_MARKER,
@@ -83,7 +83,7 @@ async function runInstrumented(): Promise<number> {
     const recorder = await runWorkload({
       Aerospike,
       client,
-      server: backend.embedded!,
+      server: backend.embedded,
     });
     // The markers did travel through the client (results, errors).
     const seen = JSON.stringify(recorder.observations);
@@ -103,7 +103,7 @@ function leaks(
   return strings.filter(([, value]) => value.includes(marker));
 }
 
-describe.skipIf(!onEmbedded)('no user data in telemetry by default', () => {
+describe('no user data in telemetry by default', () => {
   let strings: Array<[string, string]>;
 
   beforeAll(async () => {
@@ -134,7 +134,7 @@ describe.skipIf(!onEmbedded)('no user data in telemetry by default', () => {
   });
 });
 
-describe.skipIf(!onEmbedded)('captureKey', () => {
+describe('captureKey', () => {
   let strings: Array<[string, string]>;
 
   beforeAll(async () => {

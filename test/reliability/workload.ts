@@ -4,24 +4,44 @@
  */
 import { join } from 'node:path';
 import type { EmbeddedServer } from '../server/index.ts';
+import { uniqueName } from '../helpers/backend.ts';
 import { testUdfModule } from '../helpers/udf.ts';
 import { Recorder } from './observe.ts';
 
 // One scripted workload: every instrumented method in callback and promise
-// form, successes and the error paths the embedded server can produce
-// (natural result codes, forced codes, dropped connections, delays beyond
-// the timeout, streams cut mid-way), streams ending by end, error and abort,
-// and pagination. It is deterministic: run it twice against a reset server
-// and the observations must be equal.
+// form, successes and the error paths a server produces (natural result
+// codes), streams ending by end, error and abort, and pagination; on the
+// embedded server also the faults it can inject (forced codes, dropped
+// connections, delays beyond the timeout, streams cut mid-way). It is
+// deterministic: run it twice against a reset server and the observations
+// must be equal. On a real server (no fault controls) the fault steps are
+// left out and "reset" means removing what the last run left: the records
+// of its own set, its indexes and its UDF module, all named for this
+// process alone so that suites sharing the server do not collide.
 
 /** Distinctive markers: none may appear in telemetry by default. */
 export const KEY_MARKER = 'KEYMARKER7f3a';
 export const BIN_MARKER = 'BINMARKER91c2';
 export const ARG_MARKER = 'ARGMARKER55d8';
 
-export const WORKLOAD_SET = 'reliability';
+export const WORKLOAD_SET = uniqueName('reliability');
 /** Keys with fault rules live apart: a delayed write lands late. */
-const FAULT_SET = 'reliability_faults';
+const FAULT_SET = `${WORKLOAD_SET}_f`;
+/** The indexes the workload creates, by role. */
+const INDEXES = {
+  i: uniqueName('rel_idx_i'),
+  s: uniqueName('rel_idx_s'),
+  l: uniqueName('rel_idx_l'),
+  g: uniqueName('rel_idx_g'),
+  b: uniqueName('rel_idx_b'),
+  e: uniqueName('rel_idx_e'),
+};
+/**
+ * Background job ids of this process: a node refuses a job whose id it
+ * still remembers (its last 100 jobs), whoever ran it.
+ */
+let nextJobId =
+  (process.pid % 100_000) * 1000 + Math.floor(Math.random() * 500);
 /** The test UDF module, under a name of its own (test/helpers/udf.ts). */
 const udfModule = testUdfModule('reliability_udf');
 export const UDF_MODULE = udfModule.module;
@@ -32,7 +52,8 @@ const udfFile = udfModule.file;
 export interface WorkloadEnv {
   Aerospike: any;
   client: any;
-  server: EmbeddedServer;
+  /** The embedded server (reset and faults); absent on a real server. */
+  server?: EmbeddedServer;
   /** Runs around every call (e.g. a check of the active context). */
   recorder?: Recorder;
 }
@@ -83,8 +104,20 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     await r.callback(`${name} [callback]`, cb => fn(cb));
   }
 
+  /** A step that needs the embedded server's fault controls. */
+  async function withFaults(
+    step: (faults: EmbeddedServer['faults']) => Promise<void>
+  ) {
+    if (server !== undefined) await step(server.faults);
+  }
+  /** Lets background jobs finish (a real node runs them asynchronously). */
+  const settle = () =>
+    server === undefined ? jobsDone(client, set) : sleep(50);
+  const jobId = () => nextJobId++;
+
   // --- Fixtures and fault rules (identical in both runs) ---------------
-  server.reset();
+  if (server !== undefined) server.reset();
+  else await removeLeftovers(client);
   for (let i = 0; i < 20; i++) {
     await client.put(key(`rec${i}`), bins(i));
   }
@@ -94,18 +127,14 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     code: `${KEY_MARKER}-fault-code`,
     afterReply: `${KEY_MARKER}-fault-after`,
   };
-  server.faults.add({ key: ruleKeys.drop, action: { type: 'drop' } });
-  server.faults.add({
-    key: ruleKeys.delay,
-    action: { type: 'delay', ms: 300 },
-  });
-  server.faults.add({
-    key: ruleKeys.code,
-    action: { type: 'error', code: 22 },
-  });
-  server.faults.add({
-    key: ruleKeys.afterReply,
-    action: { type: 'dropAfter', records: 0 },
+  await withFaults(async faults => {
+    faults.add({ key: ruleKeys.drop, action: { type: 'drop' } });
+    faults.add({ key: ruleKeys.delay, action: { type: 'delay', ms: 300 } });
+    faults.add({ key: ruleKeys.code, action: { type: 'error', code: 22 } });
+    faults.add({
+      key: ruleKeys.afterReply,
+      action: { type: 'dropAfter', records: 0 },
+    });
   });
 
   // --- Single-record commands -----------------------------------------
@@ -144,41 +173,44 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     client.get(key('rec2'), { totalTimeout: 2000 }, ...cb)
   );
   await both('get missing (2)', (...cb) => client.get(key('missing'), ...cb));
-  await both('get forced code 22', (...cb) =>
-    client.get(new Aerospike.Key('test', FAULT_SET, ruleKeys.code), ...cb)
-  );
-  await both('get dropped connection', (...cb) =>
-    client.get(
-      new Aerospike.Key('test', FAULT_SET, ruleKeys.drop),
-      noRetry,
-      ...cb
-    )
-  );
-  await both('get delayed beyond timeout', (...cb) =>
-    client.get(
-      new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
-      shortRead,
-      ...cb
-    )
-  );
-  await both('put delayed beyond timeout', (...cb) =>
-    client.put(
-      new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
-      bins(1),
-      {},
-      shortWrite,
-      ...cb
-    )
-  );
-  // The delayed write lands once the delay is over: let it, before going on.
-  await sleep(350);
-  await both('get dropped after reply', (...cb) =>
-    client.get(
-      new Aerospike.Key('test', FAULT_SET, ruleKeys.afterReply),
-      noRetry,
-      ...cb
-    )
-  );
+  await withFaults(async () => {
+    await both('get forced code 22', (...cb) =>
+      client.get(new Aerospike.Key('test', FAULT_SET, ruleKeys.code), ...cb)
+    );
+    await both('get dropped connection', (...cb) =>
+      client.get(
+        new Aerospike.Key('test', FAULT_SET, ruleKeys.drop),
+        noRetry,
+        ...cb
+      )
+    );
+    await both('get delayed beyond timeout', (...cb) =>
+      client.get(
+        new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
+        shortRead,
+        ...cb
+      )
+    );
+    await both('put delayed beyond timeout', (...cb) =>
+      client.put(
+        new Aerospike.Key('test', FAULT_SET, ruleKeys.delay),
+        bins(1),
+        {},
+        shortWrite,
+        ...cb
+      )
+    );
+    // The delayed write lands once the delay is over: let it, before going
+    // on.
+    await sleep(350);
+    await both('get dropped after reply', (...cb) =>
+      client.get(
+        new Aerospike.Key('test', FAULT_SET, ruleKeys.afterReply),
+        noRetry,
+        ...cb
+      )
+    );
+  });
   await both('select', (...cb) =>
     client.select(key('rec3'), ['i', 's'], ...cb)
   );
@@ -294,28 +326,23 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   await both('batchRemove', (...cb) =>
     client.batchRemove([key('bw1'), key('missing')], ...cb)
   );
-  await both('batchGet forced code', (...cb) =>
-    client.batchGet(
-      [new Aerospike.Key('test', FAULT_SET, ruleKeys.code)],
-      noRetry,
-      ...cb
-    )
-  );
-  {
-    const id = server.faults.add({
+  await withFaults(async faults => {
+    await both('batchGet forced code', (...cb) =>
+      client.batchGet(
+        [new Aerospike.Key('test', FAULT_SET, ruleKeys.code)],
+        noRetry,
+        ...cb
+      )
+    );
+    let id = faults.add({
       kind: 'batch',
       action: { type: 'dropAfter', records: 2 },
     });
     await both('batchGet dropped mid-stream', (...cb) =>
       client.batchGet(batchKeys, noRetry, ...cb)
     );
-    server.faults.remove(id);
-  }
-  {
-    const id = server.faults.add({
-      kind: 'batch',
-      action: { type: 'error', code: 11 },
-    });
+    faults.remove(id);
+    id = faults.add({ kind: 'batch', action: { type: 'error', code: 11 } });
     await both('batchRead forced code 11', (...cb) =>
       client.batchRead(
         batchKeys.map(k => ({ key: k, readAllBins: true })),
@@ -323,8 +350,8 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
         ...cb
       )
     );
-    server.faults.remove(id);
-  }
+    faults.remove(id);
+  });
 
   // --- Scans and queries ------------------------------------------------
   const scan = () => client.scan('test', set);
@@ -338,24 +365,19 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   await r.stream('scan foreach unknown set', () =>
     client.scan('test', 'no_such_set').foreach()
   );
-  {
-    const id = server.faults.add({
-      kind: 'scan',
-      action: { type: 'error', code: 11 },
-    });
+  await withFaults(async faults => {
+    let id = faults.add({ kind: 'scan', action: { type: 'error', code: 11 } });
     await r.stream('scan forced code', () => scan().foreach({ maxRetries: 0 }));
-    server.faults.remove(id);
-  }
-  {
-    const id = server.faults.add({
+    faults.remove(id);
+    id = faults.add({
       kind: 'scan',
       action: { type: 'dropAfter', records: 4 },
     });
     await r.stream('scan dropped mid-stream', () =>
       scan().foreach({ maxRetries: 0 })
     );
-    server.faults.remove(id);
-  }
+    faults.remove(id);
+  });
   await r.callback('scan foreach handlers', cb => {
     const records: unknown[] = [];
     return scan().foreach(
@@ -367,29 +389,37 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   });
   await r.promise('scan results', () => scan().results());
   await both('scan background', (...cb) =>
-    scan().background(UDF_MODULE, 'add_bin', ['b', 1], undefined, 7, ...cb)
-  );
-  await both('scan operate', (...cb) =>
-    scan().operate([ops.write('o', 1)], undefined, 8, ...cb)
-  );
-  await sleep(50);
-
-  const indexName = 'reliability_idx_i';
-  await both('createIntegerIndex', (...cb) =>
-    client.createIntegerIndex(
-      { ns: 'test', set, bin: 'i', index: indexName },
+    scan().background(
+      UDF_MODULE,
+      'add_bin',
+      ['b', 1],
+      undefined,
+      jobId(),
       ...cb
     )
   );
-  await both('createIntegerIndex again (200)', (...cb) =>
+  await settle();
+  await both('scan operate', (...cb) =>
+    scan().operate([ops.write('o', 1)], undefined, jobId(), ...cb)
+  );
+  await settle();
+
+  await both('createIntegerIndex', (...cb) =>
     client.createIntegerIndex(
-      { ns: 'test', set, bin: 'i', index: indexName },
+      { ns: 'test', set, bin: 'i', index: INDEXES.i },
+      ...cb
+    )
+  );
+  // The same index again: fine on 8.1 (base/thr_info.c cmd_sindex_create).
+  await both('createIntegerIndex again', (...cb) =>
+    client.createIntegerIndex(
+      { ns: 'test', set, bin: 'i', index: INDEXES.i },
       ...cb
     )
   );
   await both('createStringIndex', (...cb) =>
     client.createStringIndex(
-      { ns: 'test', set, bin: 's', index: 'reliability_idx_s' },
+      { ns: 'test', set, bin: 's', index: INDEXES.s },
       ...cb
     )
   );
@@ -399,7 +429,7 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
         ns: 'test',
         set,
         bin: 'l',
-        index: 'reliability_idx_l',
+        index: INDEXES.l,
         type: Aerospike.indexType.LIST,
         datatype: Aerospike.indexDataType.NUMERIC,
       },
@@ -408,13 +438,13 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   );
   await both('createGeo2DSphereIndex', (...cb) =>
     client.createGeo2DSphereIndex(
-      { ns: 'test', set, bin: 'g', index: 'reliability_idx_g' },
+      { ns: 'test', set, bin: 'g', index: INDEXES.g },
       ...cb
     )
   );
   await both('createBlobIndex', (...cb) =>
     client.createBlobIndex(
-      { ns: 'test', set, bin: 'b', index: 'reliability_idx_b' },
+      { ns: 'test', set, bin: 'b', index: INDEXES.b },
       ...cb
     )
   );
@@ -424,12 +454,12 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
         ns: 'test',
         set,
         exp: Aerospike.exp.binInt('i'),
-        index: 'reliability_idx_e',
+        index: INDEXES.e,
       },
       ...cb
     )
   );
-  await sleep(50);
+  if (server === undefined) await indexesReady(client);
 
   const query = () => {
     const q = client.query('test', set);
@@ -443,16 +473,16 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     q.where(Aerospike.filter.equal('nobin', 1));
     return q.foreach();
   });
-  {
-    const id = server.faults.add({
+  await withFaults(async faults => {
+    const id = faults.add({
       kind: 'query',
       action: { type: 'dropAfter', records: 3 },
     });
     await r.stream('query dropped mid-stream', () =>
       query().foreach({ maxRetries: 0 })
     );
-    server.faults.remove(id);
-  }
+    faults.remove(id);
+  });
   await r.promise('query results', () => query().results());
   {
     // Pagination: pages of 6 until done, results() and foreach().
@@ -474,16 +504,25 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
     query().apply(UDF_MODULE, 'count', [], undefined, ...cb)
   );
   await both('query background', (...cb) =>
-    query().background(UDF_MODULE, 'add_bin', ['q', 2], undefined, 9, ...cb)
+    query().background(
+      UDF_MODULE,
+      'add_bin',
+      ['q', 2],
+      undefined,
+      jobId(),
+      ...cb
+    )
   );
+  await settle();
   await both('query operate', (...cb) =>
-    query().operate([ops.write('qo', 1)], undefined, 10, ...cb)
+    query().operate([ops.write('qo', 1)], undefined, jobId(), ...cb)
   );
-  await sleep(50);
+  await settle();
   await both('indexRemove', (...cb) =>
-    client.indexRemove('test', 'reliability_idx_s', ...cb)
+    client.indexRemove('test', INDEXES.s, ...cb)
   );
-  await both('indexRemove missing (201)', (...cb) =>
+  // Not an error on 8.1 (base/thr_info.c cmd_sindex_delete).
+  await both('indexRemove missing', (...cb) =>
     client.indexRemove('test', 'no_such_index', ...cb)
   );
 
@@ -507,8 +546,10 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   await both('truncate set', (...cb) =>
     client.truncate('test', 'other_set', 0, ...cb)
   );
+  // (Not truncate('nons', null): the 6.7.1 native code then sends
+  // uninitialised bytes as the set name, a different command every time.)
   await both('truncate unknown namespace', (...cb) =>
-    client.truncate('nons', null, 0, ...cb)
+    client.truncate('nons', 'other_set', 0, ...cb)
   );
   if (Aerospike.Transaction) {
     await both('commit fresh transaction', (...cb) =>
@@ -525,8 +566,56 @@ export async function runWorkload(env: WorkloadEnv): Promise<Recorder> {
   await both('udfRemove missing', (...cb) =>
     client.udfRemove('no_such.lua', ...cb)
   );
-  server.faults.clear();
+  await withFaults(async faults => faults.clear());
   return r;
+}
+
+/** What a previous run on a real server left: records, indexes, module. */
+async function removeLeftovers(client: any): Promise<void> {
+  for (const index of Object.values(INDEXES)) {
+    await client.indexRemove('test', index);
+  }
+  await client.udfRemove(`${UDF_MODULE}.lua`);
+  // A node truncates what was written before the current millisecond.
+  await sleep(5);
+  await client.truncate('test', WORKLOAD_SET, 0);
+  for (let i = 0; i < 250; i++) {
+    const left = await client.scan('test', WORKLOAD_SET).results();
+    const list = String(await client.infoAny('sindex-list:ns=test'));
+    const indexes = Object.values(INDEXES).filter(x => list.includes(x));
+    if (left.length === 0 && indexes.length === 0) return;
+    await sleep(20);
+  }
+  throw new Error('leftovers of the last workload run did not go away');
+}
+
+/**
+ * Waits until every index of the workload is built (load_pct=100): a real
+ * node builds them in the background. (The embedded server builds them at
+ * once, and refuses the expression index.)
+ */
+async function indexesReady(client: any): Promise<void> {
+  for (const index of Object.values(INDEXES)) {
+    for (let i = 0; i < 250; i++) {
+      const stat = await client
+        .infoAny(`sindex-stat:namespace=test;indexname=${index}`)
+        .catch(() => '');
+      if (/load_pct=100\b/.test(String(stat))) break;
+      await sleep(20);
+    }
+  }
+}
+
+/** Waits until no background job on `set` is running. */
+async function jobsDone(client: any, set: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const jobs = String(await client.infoAny('query-show').catch(() => ''));
+    const running = jobs
+      .split(';')
+      .some(j => j.includes(`:set=${set}:`) && /status=active/.test(j));
+    if (!running) return;
+    await sleep(20);
+  }
 }
 
 function sleep(ms: number): Promise<void> {
