@@ -20,9 +20,35 @@ const FULL_BITMAP = Buffer.alloc(512, 0xff).toString('base64');
 /** Generations the client tends on; this single node never changes. */
 const GENERATION = '1';
 
+/**
+ * What an empty info request gets: info_summary() answers the commands
+ * flagged in_summary, in this order.
+ */
+const SUMMARY = [
+  'features',
+  'node',
+  'compatibility-id',
+  'edition',
+  'build_ee_sha',
+  'build_sha',
+  'build_arch',
+  'build_time',
+  'build_os',
+  'build',
+  'version',
+  'statistics',
+  'services-alumni',
+  'services',
+  'partition-generation',
+];
+
+/** The commit tagged 8.1.0.3 in aerospike/aerospike-server. */
+const BUILD_SHA = '9ae80c7bf1de150fd5b9195466e6d45381c2d7e6';
+
 export function handleInfo(ctx: ServerContext, body: Buffer): Buffer {
   const text = body.toString('utf8');
-  const names = text.split('\n').filter(s => s.length > 0);
+  const names =
+    body.length === 0 ? SUMMARY : text.split('\n').filter(s => s.length > 0);
   let reply = '';
   for (const name of names) {
     let value: string;
@@ -123,6 +149,18 @@ function infoCommand(ctx: ServerContext, line: string): string {
       return ctx.nodeName;
     case 'build':
       return ctx.build;
+    case 'compatibility-id':
+      return '15';
+    case 'build_ee_sha':
+      return '';
+    case 'build_sha':
+      return BUILD_SHA;
+    case 'build_arch':
+      return 'x86_64';
+    case 'build_time':
+      return 'embedded';
+    case 'build_os':
+      return 'embedded';
     case 'version':
       return `${edition(ctx)} build ${ctx.build}`;
     case 'edition':
