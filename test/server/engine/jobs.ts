@@ -30,6 +30,12 @@ export class JobRegistry {
   private jobs = new Map<bigint, Job>();
   /** Query threads held by running scans and queries. */
   threadsInUse = 0;
+  private _lastId = 0n;
+
+  /** query_job_trid() (query/query_job.c): a job sent without an id. */
+  nextId(): bigint {
+    return ++this._lastId;
+  }
 
   takeThreads(n: number): void {
     this.threadsInUse += n;

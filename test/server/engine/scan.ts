@@ -353,6 +353,7 @@ export function handleScan(
     );
   }
   checkIndex(ctx, req);
+  if (req.taskId === 0n) req.taskId = ctx.jobs.nextId();
   const background = req.udf !== undefined || (msg.info2 & Info2.WRITE) !== 0;
   const short = (msg.info1 & Info1.SHORT_QUERY) !== 0;
   const threads = takeQueryThreads(ctx, msg, req);
