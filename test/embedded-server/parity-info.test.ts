@@ -100,6 +100,17 @@ describe('node identity', () => {
   });
 });
 
+describe('security', () => {
+  // as_security_transact() (base/security_ce.c): a Community Edition node
+  // answers every security message with 51, so a client configured with a
+  // user cannot log in.
+  it('a client with a user and password fails to connect with 51', async () => {
+    await expect(
+      connectClient(backend.hosts, { user: 'someone', password: 'secret' })
+    ).rejects.toMatchObject({ code: 51 });
+  });
+});
+
 describe('sets', () => {
   // as_namespace_get_set_info() and append_set_props() (base/namespace.c).
   it('sets/<ns>/<set> reports the set objects', async () => {

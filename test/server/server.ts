@@ -22,6 +22,9 @@ import {
 import { ResultCode } from './engine/errors.ts';
 import { handleInfo } from './engine/info.ts';
 
+/** AS_SEC_ERR_NOT_SUPPORTED (base/proto.h). */
+const SECURITY_NOT_SUPPORTED = 51;
+
 // TCP layer: one Connection per socket, frames handled strictly in order
 // (the client runs one command per connection at a time).
 
@@ -100,6 +103,15 @@ export class Connection implements ReplySink {
   }
 
   private handleFrame(frame: Frame): void | Promise<void> {
+    if (frame.type === ProtoType.SECURITY) {
+      // as_security_transact() of a Community Edition node
+      // (base/security_ce.c): every security message (login, users,
+      // roles) gets one as_sec_msg with result 51, "not supported".
+      const reply = Buffer.alloc(16);
+      reply[1] = SECURITY_NOT_SUPPORTED;
+      this.send(buildFrame(ProtoType.SECURITY, reply));
+      return;
+    }
     if (frame.type === ProtoType.INFO) {
       this.ctx.counters.incr('info');
       this.send(buildFrame(ProtoType.INFO, handleInfo(this.ctx, frame.body)));

@@ -11,6 +11,7 @@ export const PROTO_VERSION = 2;
 export const PROTO_HEADER_SIZE = 8;
 export const ProtoType = {
   INFO: 1,
+  SECURITY: 2,
   MESSAGE: 3,
   COMPRESSED: 4,
 } as const;
@@ -64,6 +65,7 @@ export function parseProtoHeader(
   }
   if (
     type !== ProtoType.INFO &&
+    type !== ProtoType.SECURITY &&
     type !== ProtoType.MESSAGE &&
     type !== ProtoType.COMPRESSED
   ) {
