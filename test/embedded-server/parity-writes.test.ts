@@ -212,7 +212,19 @@ describe('generation and existence policies', () => {
   });
 });
 
-describe('durable deletes', () => {
+describe('enterprise features on a community edition node', () => {
+  // mrt_allow_read() / mrt_allow_write() (transaction/mrt_utils_ce.c): a
+  // command of a multi-record transaction is refused before anything else.
+  it('reads and writes inside a transaction fail with 25', async () => {
+    const k = freshKey();
+    const txn = new Aerospike.Transaction();
+    await expect(client.put(k, { a: 1 }, {}, { txn })).rejects.toMatchObject({
+      code: 25,
+    });
+    await expect(client.get(k, { txn })).rejects.toMatchObject({ code: 25 });
+    expect(await client.exists(k)).toBe(false);
+  });
+
   // validate_delete_durability() (transaction/rw_utils_ce.c): an
   // enterprise feature, refused by a Community Edition node.
   it('a durable remove fails with 25 on a community edition node', async () => {

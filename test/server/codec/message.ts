@@ -41,6 +41,8 @@ export const FieldType = {
   SET: 1,
   KEY: 2,
   DIGEST: 4,
+  MRT_ID: 5,
+  MRT_DEADLINE: 6,
   TASK_ID: 7,
   SOCKET_TIMEOUT: 9,
   RECORDS_PER_SECOND: 10,

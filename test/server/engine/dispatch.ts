@@ -219,6 +219,17 @@ export function buildKeyRequest(
         break;
       case FieldType.FILTER_EXP:
         return rejectFilterExpression(ctx);
+      case FieldType.MRT_ID:
+        // mrt_allow_read() / mrt_allow_write()
+        // (transaction/mrt_utils_ce.c): before the record is looked at.
+        if (ctx.config.edition === 'community') {
+          ctx.log('MRTs are enterprise only');
+          throw new ServerError(
+            ResultCode.ENTERPRISE_ONLY,
+            'MRTs are enterprise only'
+          );
+        }
+        break;
       default:
         // Other fields (timeouts, UDF op, transaction ids) change nothing
         // for a single in-memory node.
