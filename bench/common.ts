@@ -33,6 +33,9 @@ export const KV_SET = 'bench';
 export const QUERY_SET = 'benchq';
 export const KEYS = 1000;
 export const QUERY_RECORDS = 1000;
+/** Set the end-to-end scan streams (exactly SCAN_RECORDS records). */
+export const SCAN_SET = 'benchs';
+export const SCAN_RECORDS = 20_000;
 export const BINS = { i: 1, s: 'some string value', d: 1.5 };
 
 /** The compiled instrumentation module (bench/build/cjs/index.js). */

@@ -3,16 +3,17 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventEmitter } from 'node:events';
 import { context, trace } from '@opentelemetry/api';
 import {
   argValue,
   loadInstrumentation,
   loadOperations,
   median,
+  require,
   setupSdk,
 } from './common.ts';
 import { createFloor, floorWithoutIo } from './floor.ts';
+import { switchPerRecord } from './switch.ts';
 
 // Without I/O, in one process (started by bench/run.ts):
 //   node bench/noio.ts [--sdk] --iterations N --rounds R
@@ -22,6 +23,10 @@ import { createFloor, floorWithoutIo } from './floor.ts';
 //   that answer at once, against the bare stubs: CPU µs/op, variants
 //   interleaved and rounds rotated in this one process, so the differences
 //   are free of the I/O and cross-process noise of the end-to-end runs.
+// - the stream is the real client's `Scan#foreach` (its StreamCommand and
+//   RecordStream) over a stub native scan that delivers each record from
+//   its own call in the empty async context, as the native client does; with
+//   --sdk it also runs the bare context switches of bench/switch.ts.
 // Prints `RESULT {json}`.
 
 type Done = (err: unknown, result?: unknown) => void;
@@ -33,6 +38,48 @@ type Done = (err: unknown, result?: unknown) => void;
 const inRootScope = AsyncLocalStorage.snapshot();
 
 const RECORD = { key: null, bins: { i: 1 }, gen: 3, ttl: 1000 };
+
+// Loaded before the instrumentation exists, so its prototypes stay bare.
+const Aerospike = require('aerospike');
+const STREAM_RECORDS = 1000;
+const NATIVE_BINS = { i: 1 };
+const NATIVE_META = { gen: 3, ttl: 1000 };
+const NATIVE_KEY = {
+  ns: 'test',
+  set: 'benchs',
+  key: null,
+  digest: Buffer.alloc(20, 7),
+};
+type NativeCallback = (
+  err: unknown,
+  bins?: unknown,
+  meta?: unknown,
+  key?: unknown
+) => unknown;
+/**
+ * What `Scan#foreach` finds on its client: the real `asExec`, and a native
+ * scan that answers on the next turn with STREAM_RECORDS records, one call
+ * each in the empty async context, then the end of the scan.
+ */
+const streamClient = {
+  config: { hosts: '127.0.0.1:3000' },
+  captureStackTraces: false,
+  isConnected: () => true,
+  asExec: Aerospike.Client.prototype.asExec,
+  as_client: {
+    scanAsync(...args: unknown[]) {
+      const callback = args[args.length - 1] as NativeCallback;
+      setImmediate(() => {
+        for (let i = 0; i < STREAM_RECORDS; i++) {
+          inRootScope(callback, null, NATIVE_BINS, NATIVE_META, NATIVE_KEY);
+        }
+        inRootScope(callback, null, null, undefined, null);
+      });
+    },
+  },
+};
+const scan = new Aerospike.Scan(streamClient, 'test', 'benchs', {});
+const bareForeach: () => any = Aerospike.Scan.prototype.foreach;
 const batchResult = (n: number) =>
   Array.from({ length: n }, () => ({ status: 0, record: RECORD }));
 
@@ -57,24 +104,16 @@ const stubs = {
   batchRead(this: unknown, records: unknown[]): unknown {
     return Promise.resolve(batchResults.get(records.length));
   },
-  foreach(this: unknown): unknown {
-    const stream = new EventEmitter();
-    setImmediate(() =>
-      inRootScope(() => {
-        for (let i = 0; i < STREAM_RECORDS; i++) stream.emit('data', RECORD);
-        stream.emit('end');
-      })
-    );
-    return stream;
+  foreach(this: unknown): any {
+    return bareForeach.call(this);
   },
 };
-const STREAM_RECORDS = 1000;
 const batchResults = new Map([
   [10, batchResult(10)],
   [1000, batchResult(1000)],
 ]);
 
-type Variant = 'bare' | 'instrumented' | 'floor';
+type Variant = 'bare' | 'instrumented' | 'floor' | 'with' | 'resource';
 type Op =
   | 'get-promise'
   | 'get-callback'
@@ -97,9 +136,8 @@ async function main(): Promise<void> {
   }
   const wrap = (spec: unknown, fn: unknown) =>
     instrumentation._wrapOperation(spec, fn);
-  const queryOps = streamOperations('QUERY');
+  const scanOps = streamOperations('SCAN');
   const client = { config: { hosts: '127.0.0.1:3000' } };
-  const query = { ns: 'test', set: 'benchq', client };
   const key = { ns: 'test', set: 'bench', key: 1 };
   const bins = { i: 1 };
   const records = (n: number) =>
@@ -115,7 +153,7 @@ async function main(): Promise<void> {
     get: wrap(CLIENT_OPERATIONS.get, stubs.get),
     put: wrap(CLIENT_OPERATIONS.put, stubs.put),
     batchRead: wrap(CLIENT_OPERATIONS.batchRead, stubs.batchRead),
-    foreach: wrap(queryOps.foreach, stubs.foreach),
+    foreach: wrap(scanOps.foreach, stubs.foreach),
   };
   const streamDone = (stream: any) =>
     new Promise(resolve => {
@@ -126,7 +164,7 @@ async function main(): Promise<void> {
   /** One operation per variant: a promise, or a call with a callback. */
   const ops: Record<
     Op,
-    Record<Variant, (done: Done) => Promise<unknown> | void>
+    Partial<Record<Variant, (done: Done) => Promise<unknown> | void>>
   > = {
     'get-promise': {
       bare: () => stubs.get.call(client, key) as Promise<unknown>,
@@ -179,12 +217,13 @@ async function main(): Promise<void> {
         ),
     },
     'stream-1000': {
-      bare: () => streamDone(stubs.foreach.call(query)),
-      instrumented: () => streamDone(w.foreach.call(query)),
+      bare: () => streamDone(stubs.foreach.call(scan)),
+      instrumented: () => streamDone(w.foreach.call(scan)),
       floor: () =>
-        streamDone(
-          floor.stream('QUERY', query, () => stubs.foreach.call(query))
-        ),
+        streamDone(floor.stream('SCAN', scan, () => stubs.foreach.call(scan))),
+      with: () => streamDone(switchPerRecord('with', stubs.foreach.call(scan))),
+      resource: () =>
+        streamDone(switchPerRecord('resource', stubs.foreach.call(scan))),
     },
   };
 
@@ -195,7 +234,7 @@ async function main(): Promise<void> {
       : iterations;
 
   const runOnce = async (op: Op, variant: Variant, n: number) => {
-    const fn = ops[op][variant];
+    const fn = ops[op][variant]!;
     if (isCallback(op)) {
       for (let i = 0; i < n; i++) {
         await new Promise<void>(resolve => fn(() => resolve()));
@@ -223,14 +262,16 @@ async function main(): Promise<void> {
     process.stdout.write(`RESULT ${JSON.stringify({ ops: total })}\n`);
     process.exit(0);
   }
-  const variants: Variant[] = withSdk
-    ? ['bare', 'instrumented', 'floor']
-    : ['bare', 'instrumented'];
+  const variantsOf = (op: Op) =>
+    (Object.keys(ops[op]) as Variant[]).filter(
+      v => withSdk || v === 'bare' || v === 'instrumented'
+    );
   const samples: Record<string, Record<string, number[]>> = {};
   await context.with(trace.setSpan(context.active(), parent), async () => {
     for (const op of Object.keys(ops) as Op[]) {
       samples[op] = {};
       const n = countFor(op);
+      const variants = variantsOf(op);
       for (const v of variants) {
         samples[op][v] = [];
         await runOnce(op, v, Math.ceil(n / 4)); // warm-up
@@ -253,7 +294,7 @@ async function main(): Promise<void> {
     const bare = samples[op].bare;
     const out: Record<string, { median: number; min: number; max: number }> =
       {};
-    for (const v of variants) {
+    for (const v of variantsOf(op as Op)) {
       if (v === 'bare') continue;
       const added = samples[op][v].map((x, i) => x - bare[i]);
       out[v] = {

@@ -2,6 +2,7 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
+import { AsyncResource } from 'node:async_hooks';
 import { context, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes, Context, Span } from '@opentelemetry/api';
 import {
@@ -134,21 +135,31 @@ export class TracedOperation {
       this.finish(undefined, undefined);
       return;
     }
-    const observedEmit: EmitterLike['emit'] = function (
+    // Where `data` handlers run: made at the first record that arrives
+    // outside the caller's context; null when only context.with works.
+    let recordScope: AsyncResource | null | undefined;
+    const emitOther = function (this: unknown, ...args: unknown[]) {
+      return operation._emitEvent(this, emit, args);
+    };
+    // The client emits ('data', record) once per record: that path takes no
+    // rest parameter and switches context as cheaply as Node.js allows.
+    const observedEmit = function (
       this: unknown,
-      event,
-      ...args
-    ) {
-      if (event === 'data') {
-        operation._streamRows++;
-      } else if (event === 'end') {
-        operation.finish(undefined, undefined);
-      } else if (event === 'error') {
-        operation.finish(args[0], undefined);
+      event: string | symbol,
+      record?: unknown
+    ): boolean {
+      if (event !== 'data' || arguments.length !== 2) {
+        // eslint-disable-next-line prefer-rest-params -- forwarded as is
+        return Reflect.apply(emitOther, this, arguments);
       }
-      return context.active() === parentContext
-        ? emit.call(this, event, ...args)
-        : context.with(parentContext, emit, this, event, ...args);
+      operation._streamRows++;
+      if (context.active() === parentContext) {
+        return emit.call(this, event, record);
+      }
+      recordScope ??= operation._createRecordScope();
+      return recordScope === null
+        ? context.with(parentContext, emit, this, event, record)
+        : recordScope.runInAsyncScope(emit, this, event, record);
     };
     // Not enumerable: code that copies or inspects the stream sees no change.
     Object.defineProperty(stream, 'emit', {
@@ -157,6 +168,52 @@ export class TracedOperation {
       configurable: true,
       enumerable: false,
     });
+  }
+
+  /** Any other emit: `end` and `error` end the operation, once. */
+  private _emitEvent(
+    stream: unknown,
+    emit: EmitterLike['emit'],
+    args: unknown[]
+  ): boolean {
+    const event = args[0];
+    if (event === 'data') {
+      this._streamRows++;
+    } else if (event === 'end') {
+      this.finish(undefined, undefined);
+    } else if (event === 'error') {
+      this.finish(args[1], undefined);
+    }
+    const parentContext = this._parentContext;
+    return context.active() === parentContext
+      ? Reflect.apply(emit, stream, args)
+      : context.with(
+          parentContext,
+          Reflect.apply,
+          undefined,
+          emit,
+          stream,
+          args
+        );
+  }
+
+  /**
+   * The native client delivers each record from its own callback, in an
+   * empty async context. `context.with` per record builds two async context
+   * frames; an AsyncResource made once inside `context.with` keeps the frame
+   * it builds and enters it for a fraction of that. Kept only if entering it
+   * does make the caller's context active (the AsyncLocalStorage context
+   * manager); with another context manager, null: context.with per record.
+   */
+  private _createRecordScope(): AsyncResource | null {
+    const parentContext = this._parentContext;
+    const scope = context.with(
+      parentContext,
+      () => new AsyncResource('aerospike.RecordStream')
+    );
+    return scope.runInAsyncScope(context.active, context) === parentContext
+      ? scope
+      : null;
   }
 
   finish(error: unknown, result: unknown) {
