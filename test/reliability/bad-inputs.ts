@@ -499,6 +499,17 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
       });
     },
   },
+  {
+    name: 'rejected promise nobody handles',
+    async run({ Aerospike, client, r }) {
+      await r.callback('get of a missing key, never awaited', cb => {
+        // No handler: the rejection must stay unhandled and kill the child
+        // with the client's own error, as it does the bare one.
+        void client.get(new Aerospike.Key('test', BAD_SET, 'never-written'));
+        setTimeout(() => cb('still alive'), 500);
+      });
+    },
+  },
   badCall('method called on a plain object', A =>
     A.Client.prototype.get.call({}, new A.Key('test', BAD_SET, 'x'))
   ),

@@ -3,9 +3,20 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { EventEmitter } from 'node:events';
-import { describe, expect, it, vi } from 'vitest';
-import { ROOT_CONTEXT, SpanStatusCode } from '@opentelemetry/api';
-import type { Attributes, Span } from '@opentelemetry/api';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  context,
+  createContextKey,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+} from '@opentelemetry/api';
+import type {
+  Attributes,
+  Context,
+  ContextManager,
+  Span,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { TracedOperation } from '../../src/traced-operation';
 import type { OperationRecorder } from '../../src/traced-operation';
 import type { AerospikeInstrumentationConfig } from '../../src';
@@ -38,7 +49,8 @@ function fakeSpan() {
 
 function setup(
   spec: Partial<OperationSpec> = {},
-  config: AerospikeInstrumentationConfig = {}
+  config: AerospikeInstrumentationConfig = {},
+  parentContext: Context = ROOT_CONTEXT
 ) {
   const span = fakeSpan();
   const points: Array<{ duration: number; rows?: number; attrs: Attributes }> =
@@ -63,7 +75,7 @@ function setup(
     span as unknown as Span,
     performance.now(),
     { 'db.operation.name': 'GET' },
-    ROOT_CONTEXT
+    parentContext
   );
   return { operation, span, points, errors };
 }
@@ -225,5 +237,197 @@ describe('TracedOperation', () => {
     expect(span.ended).toBe(1);
     expect(span.status?.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['db.response.returned_rows']).toBe(0);
+  });
+});
+
+const CALLER = createContextKey('caller');
+const callerContext = ROOT_CONTEXT.setValue(CALLER, 'caller');
+const STREAM: Partial<OperationSpec> = {
+  operation: 'SCAN',
+  result: 'rows',
+  completion: 'stream',
+};
+
+/** What the caller context holds where this runs. */
+const activeCaller = () => context.active().getValue(CALLER);
+
+/**
+ * As the native client does: each event from its own call, outside the
+ * caller's context.
+ */
+function emitFromNative(stream: EventEmitter, ...args: [string, ...unknown[]]) {
+  return context.with(ROOT_CONTEXT, () => stream.emit(...args));
+}
+
+/**
+ * A stand-in for a context manager that does not keep its context in the
+ * async context (a stack, as in a browser or a hand-written manager): only
+ * `with` makes a context active.
+ */
+class StackContextManager implements ContextManager {
+  private _stack: Context[] = [];
+  active(): Context {
+    return this._stack[this._stack.length - 1] ?? ROOT_CONTEXT;
+  }
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
+    this._stack.push(ctx);
+    try {
+      return fn.call(thisArg, ...args);
+    } finally {
+      this._stack.pop();
+    }
+  }
+  bind<T>(_ctx: Context, target: T): T {
+    return target;
+  }
+  enable(): this {
+    return this;
+  }
+  disable(): this {
+    this._stack = [];
+    return this;
+  }
+}
+
+const CONTEXT_MANAGERS: Array<[string, () => ContextManager]> = [
+  ['AsyncLocalStorage', () => new AsyncLocalStorageContextManager()],
+  ['a stack (stand-in)', () => new StackContextManager()],
+];
+
+describe.each(CONTEXT_MANAGERS)(
+  'stream handlers, context manager: %s',
+  (_name, createManager) => {
+    afterEach(() => {
+      context.disable();
+    });
+
+    function observed() {
+      context.setGlobalContextManager(createManager().enable());
+      const traced = setup(STREAM, {}, callerContext);
+      const stream = new EventEmitter();
+      return { ...traced, stream };
+    }
+
+    it('runs data and end handlers in the caller context, also ones added later', () => {
+      const { operation, span, stream } = observed();
+      const seen: unknown[] = [];
+      stream.on('data', () => seen.push(['data', activeCaller()]));
+      operation.completeWith(stream);
+      emitFromNative(stream, 'data', 1);
+      stream.on('data', () => seen.push(['late data', activeCaller()]));
+      stream.on('end', () => seen.push(['end', activeCaller()]));
+      emitFromNative(stream, 'data', 2);
+      emitFromNative(stream, 'data', 3);
+      emitFromNative(stream, 'end');
+      expect(seen).toEqual([
+        ['data', 'caller'],
+        ['data', 'caller'],
+        ['late data', 'caller'],
+        ['data', 'caller'],
+        ['late data', 'caller'],
+        ['end', 'caller'],
+      ]);
+      expect(span.ended).toBe(1);
+      expect(span.attributes['db.response.returned_rows']).toBe(3);
+      // Nothing of the caller context is left behind.
+      expect(activeCaller()).toBeUndefined();
+    });
+
+    it('runs the error handler in the caller context and ends once', () => {
+      const { operation, span, stream } = observed();
+      const error = new AerospikeError('broken');
+      const seen: unknown[] = [];
+      stream.on('error', err => seen.push([err, activeCaller()]));
+      operation.completeWith(stream);
+      emitFromNative(stream, 'data', 1);
+      emitFromNative(stream, 'error', error);
+      emitFromNative(stream, 'end');
+      expect(seen).toEqual([[error, 'caller']]);
+      expect(span.ended).toBe(1);
+      expect(span.status?.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['db.response.returned_rows']).toBe(1);
+    });
+
+    it("passes a data handler's throw to the emitter's caller, context restored", () => {
+      const { operation, span, stream } = observed();
+      const thrown = new Error('thrown by the data handler');
+      stream.on('data', () => {
+        throw thrown;
+      });
+      operation.completeWith(stream);
+      let caught: unknown;
+      context.with(ROOT_CONTEXT, () => {
+        try {
+          stream.emit('data', 1);
+        } catch (err) {
+          caught = err;
+        }
+        expect(activeCaller()).toBeUndefined();
+      });
+      expect(caught).toBe(thrown);
+      expect(span.ended).toBe(0);
+    });
+
+    it('passes every argument of other events and calls through', () => {
+      const { operation, stream } = observed();
+      const seen: unknown[] = [];
+      stream.on('data', (...args) => seen.push([...args, activeCaller()]));
+      stream.on('custom', (...args) => seen.push([...args, activeCaller()]));
+      operation.completeWith(stream);
+      expect(emitFromNative(stream, 'data', 1, 'extra')).toBe(true);
+      expect(emitFromNative(stream, 'custom')).toBe(true);
+      expect(emitFromNative(stream, 'unheard', 1)).toBe(false);
+      expect(seen).toEqual([[1, 'extra', 'caller'], ['caller']]);
+    });
+  }
+);
+
+describe('stream shape', () => {
+  it('adds nothing enumerable and no listener to the stream', () => {
+    const { operation } = setup(STREAM);
+    const stream = new EventEmitter();
+    const marker = Symbol('marker');
+    Object.assign(stream, { own: 1, [marker]: 2 });
+    const enumerable = (o: object) => [
+      ...Object.keys(o),
+      ...Object.getOwnPropertySymbols(o).filter(s =>
+        Object.prototype.propertyIsEnumerable.call(o, s)
+      ),
+    ];
+    const before = enumerable(stream);
+    operation.completeWith(stream);
+    stream.emit('data', 1);
+    stream.emit('end');
+    expect(enumerable(stream)).toEqual(before);
+    expect(stream.eventNames()).toEqual([]);
+    expect({ ...stream }).not.toHaveProperty('emit');
+  });
+});
+
+describe('promise form', () => {
+  afterEach(() => {
+    context.disable();
+  });
+
+  it("runs the caller's then in the caller context when the client settles outside it", async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+    const { operation, span } = setup({}, {}, callerContext);
+    let settle!: (value: unknown) => void;
+    const clientPromise = new Promise(resolve => (settle = resolve));
+    const value = { gen: 1 };
+    const seen = context.with(callerContext, () =>
+      (operation.completeWith(clientPromise) as Promise<unknown>).then(v => [
+        v,
+        activeCaller(),
+      ])
+    );
+    context.with(ROOT_CONTEXT, () => settle(value));
+    expect(await seen).toEqual([value, 'caller']);
+    expect(span.ended).toBe(1);
   });
 });
