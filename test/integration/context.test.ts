@@ -2,11 +2,11 @@
  * Copyright The OpenTelemetry Authors
  * SPDX-License-Identifier: Apache-2.0
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { uniqueName } from '../helpers/backend.ts';
+import { onEmbedded, uniqueName } from '../helpers/backend.ts';
 import { setupTelemetry, useClient } from '../helpers/otel.ts';
 
 const telemetry = setupTelemetry();
@@ -98,6 +98,53 @@ describe('context in callbacks and stream handlers', () => {
     expect(seen.length).toBeGreaterThanOrEqual(5);
     expect(seen.every(s => s === parent)).toBe(true);
   });
+});
+
+describe('stream handlers added late or on failure', () => {
+  afterEach(() => {
+    db.backend.embedded?.faults.clear();
+  });
+
+  it('runs a data handler added after the first record in the caller context', async () => {
+    const parent = telemetry.startParent('caller');
+    const late: Array<Span | undefined> = [];
+    await new Promise<void>((resolve, reject) => {
+      inParent(parent, () => {
+        const stream = db.client.scan('test', set).foreach();
+        stream.once('data', () => {
+          stream.on('data', () => late.push(trace.getActiveSpan()));
+        });
+        stream.on('error', reject);
+        stream.on('end', () => resolve());
+      });
+    });
+    parent.end();
+    expect(late.length).toBeGreaterThanOrEqual(4);
+    expect(late.every(s => s === parent)).toBe(true);
+  });
+
+  it.skipIf(!onEmbedded)(
+    'runs the error handler of a failing stream in the caller context',
+    async () => {
+      db.backend.embedded!.faults.add({
+        kind: 'scan',
+        action: { type: 'dropAfter', records: 2 },
+      });
+      const parent = telemetry.startParent('caller');
+      const seen = await new Promise<Span | undefined>(resolve => {
+        inParent(parent, () => {
+          const stream = db.client
+            .scan('test', set)
+            .foreach(new Aerospike.ScanPolicy({ maxRetries: 0 }));
+          stream.on('data', () => {});
+          stream.on('error', () => resolve(trace.getActiveSpan()));
+          stream.on('end', () => resolve(undefined));
+        });
+      });
+      parent.end();
+      expect(seen).toBe(parent);
+    }
+  );
 });
 
 describe('suppression and requireParentSpan', () => {
