@@ -31,6 +31,16 @@ export interface Floor {
     key: { ns?: unknown; set?: unknown },
     call: () => Promise<unknown>
   ): Promise<unknown>;
+  /**
+   * The promise form recording the same span and point and nothing else:
+   * no context made active around the call (a promise keeps the caller's
+   * context anyway). The least any wrapper recording them can cost.
+   */
+  promiseRecordOnly(
+    operation: string,
+    key: { ns?: unknown; set?: unknown },
+    call: () => Promise<unknown>
+  ): Promise<unknown>;
   /** The same in callback form; `call` receives the wrapped callback. */
   callback(
     operation: string,
@@ -107,6 +117,19 @@ export function createFloor(serverAddress: string, serverPort: number): Floor {
       const s = start(operation, key.ns, key.set);
       const p = context.with(trace.setSpan(s.parent, s.span), call);
       return p.then(
+        value => {
+          end(s, undefined);
+          return value;
+        },
+        error => {
+          end(s, error);
+          throw error;
+        }
+      );
+    },
+    promiseRecordOnly(operation, key, call) {
+      const s = start(operation, key.ns, key.set);
+      return call().then(
         value => {
           end(s, undefined);
           return value;

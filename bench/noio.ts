@@ -113,7 +113,14 @@ const batchResults = new Map([
   [1000, batchResult(1000)],
 ]);
 
-type Variant = 'bare' | 'instrumented' | 'floor' | 'with' | 'resource';
+type Variant =
+  | 'bare'
+  | 'instrumented'
+  | 'floor'
+  | 'recordOnly'
+  | 'chain'
+  | 'with'
+  | 'resource';
 type Op =
   | 'get-promise'
   | 'get-callback'
@@ -171,6 +178,20 @@ async function main(): Promise<void> {
       instrumented: () => w.get.call(client, key),
       floor: () =>
         floor.promise('GET', key, () => stubs.get.call(client, key) as any),
+      recordOnly: () =>
+        floor.promiseRecordOnly(
+          'GET',
+          key,
+          () => stubs.get.call(client, key) as any
+        ),
+      // Only the derived promise a wrapper returns (no telemetry).
+      chain: () =>
+        (stubs.get.call(client, key) as Promise<unknown>).then(
+          value => value,
+          error => {
+            throw error;
+          }
+        ),
     },
     'get-callback': {
       bare: done => void stubs.get.call(client, key, done),

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { argValue } from './common.ts';
 
 // Where the instrumentation's CPU goes, per operation, without I/O:
-//   node bench/profile.ts --op get-promise [--variant instrumented|floor]
-//     [--sdk | --no-sdk] [--iterations N]
+//   node bench/profile.ts --op get-promise [--variant instrumented|floor|
+//     recordOnly|chain] [--sdk | --no-sdk] [--iterations N]
+//   node bench/profile.ts --op stream-1000 [--variant with|resource|...]
 // Runs bench/noio.ts's stub operation under `node --cpu-prof` and prints
 // self time per function (µs/op), then inclusive time of the
 // instrumentation's own functions. Needs bench/build/cjs (npm run bench).
