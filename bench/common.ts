@@ -36,6 +36,16 @@ export const QUERY_RECORDS = 1000;
 /** Set the end-to-end scan streams (exactly SCAN_RECORDS records). */
 export const SCAN_SET = 'benchs';
 export const SCAN_RECORDS = 20_000;
+/** What bench/scan.ts runs around each scan (see there). */
+export type ScanVariant =
+  'sdk' | 'instrumented' | 'floor' | 'with' | 'resource';
+export const SCAN_VARIANTS: ScanVariant[] = [
+  'sdk',
+  'instrumented',
+  'floor',
+  'with',
+  'resource',
+];
 export const BINS = { i: 1, s: 'some string value', d: 1.5 };
 
 /** The compiled instrumentation module (bench/build/cjs/index.js). */
