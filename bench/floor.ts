@@ -112,33 +112,31 @@ export function createFloor(serverAddress: string, serverPort: number): Floor {
     histogram.record((endTime - s.start) / 1000, s.metricAttributes);
   }
 
+  /** The caller's promise: settles as `p` does, after the span ends. */
+  function endWhenSettled(s: Started, p: Promise<unknown>): Promise<unknown> {
+    return p.then(
+      value => {
+        end(s, undefined);
+        return value;
+      },
+      error => {
+        end(s, error);
+        throw error;
+      }
+    );
+  }
+
   return {
     promise(operation, key, call) {
       const s = start(operation, key.ns, key.set);
-      const p = context.with(trace.setSpan(s.parent, s.span), call);
-      return p.then(
-        value => {
-          end(s, undefined);
-          return value;
-        },
-        error => {
-          end(s, error);
-          throw error;
-        }
+      return endWhenSettled(
+        s,
+        context.with(trace.setSpan(s.parent, s.span), call)
       );
     },
     promiseRecordOnly(operation, key, call) {
       const s = start(operation, key.ns, key.set);
-      return call().then(
-        value => {
-          end(s, undefined);
-          return value;
-        },
-        error => {
-          end(s, error);
-          throw error;
-        }
-      );
+      return endWhenSettled(s, call());
     },
     callback(operation, key, cb, call) {
       const s = start(operation, key.ns, key.set);

@@ -458,6 +458,11 @@ async function main(): Promise<void> {
         min: x.min / 1000,
         max: x.max / 1000,
       });
+    const streamRow = (name: string, v: ScanVariant) => [
+      name,
+      perRec1000(noIoStream.added[v]),
+      perRec(scanAdded(v)),
+    ];
     const streamRows: string[][] = [
       [
         'per record',
@@ -469,26 +474,10 @@ async function main(): Promise<void> {
         f(noIoStream.bare / 1000, 3),
         range(stat(scanCpu.sdk), 3),
       ],
-      [
-        'context.with per record, nothing else',
-        perRec1000(noIoStream.added.with),
-        perRec(scanAdded('with')),
-      ],
-      [
-        'AsyncResource switch per record, nothing else',
-        perRec1000(noIoStream.added.resource),
-        perRec(scanAdded('resource')),
-      ],
-      [
-        '(d) instrumentation',
-        perRec1000(noIoStream.added.instrumented),
-        perRec(scanAdded('instrumented')),
-      ],
-      [
-        '(e) floor (context.with per record)',
-        perRec1000(noIoStream.added.floor),
-        perRec(scanAdded('floor')),
-      ],
+      streamRow('context.with per record, nothing else', 'with'),
+      streamRow('AsyncResource switch per record, nothing else', 'resource'),
+      streamRow('(d) instrumentation', 'instrumented'),
+      streamRow('(e) floor (context.with per record)', 'floor'),
     ];
 
     // Promise get without I/O, against what cannot be removed.
