@@ -24,6 +24,11 @@ export interface Backend {
 /** False here: no embedded server, so no fault controls. */
 export const onEmbedded = false;
 
+/** True when the test service listens on this machine's loopback. */
+export const onLoopback = ['localhost', '127.0.0.1'].includes(
+  process.env.OPENTELEMETRY_AEROSPIKE_HOST || 'localhost'
+);
+
 /**
  * A set name no other suite (or run) uses: suites may share one server.
  */

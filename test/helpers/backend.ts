@@ -24,6 +24,11 @@ export interface Backend {
 export const onEmbedded =
   !process.env.AEROSPIKE_HOSTS && process.env.AEROSPIKE_TESTCONTAINERS !== '1';
 
+/** True when the server is known to listen on this machine's loopback. */
+export const onLoopback =
+  onEmbedded ||
+  /^(127\.0\.0\.1|localhost)(:|$)/.test(process.env.AEROSPIKE_HOSTS ?? '');
+
 /**
  * A set name no other suite (or run) uses: suites run in parallel processes
  * and may share one real server.

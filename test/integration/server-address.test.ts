@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import { onEmbedded, startBackend, uniqueName } from '../helpers/backend.ts';
+import { onLoopback, startBackend, uniqueName } from '../helpers/backend.ts';
 
 import type { Backend } from '../helpers/backend.ts';
 import { clientConfig, onlySpan, setupTelemetry } from '../helpers/otel.ts';
@@ -15,10 +15,6 @@ import { clientConfig, onlySpan, setupTelemetry } from '../helpers/otel.ts';
 // all lead to the one test server: the client tries them in turn, and a seed
 // that is down would make it refuse a one-node cluster ("Peers not
 // reachable"), so the seeds are other spellings of the same server.
-
-// One test spells the server as 127.0.0.1 and as localhost.
-const onLoopback =
-  onEmbedded || /^127\.0\.0\.1(:|$)/.test(process.env.AEROSPIKE_HOSTS ?? '');
 
 const telemetry = setupTelemetry();
 const { Aerospike } = telemetry;
@@ -87,7 +83,7 @@ describe('server.address of a client with several seeds', () => {
   });
 
   it.skipIf(!onLoopback)(
-    'sorts the seeds, with their ports inline when not 3000; names the node of a failure apart (needs a server on 127.0.0.1)',
+    'sorts the seeds, with their ports inline when not 3000; names the node of a failure apart (needs a server on loopback)',
     async () => {
       const client = await connect({
         hosts: [
