@@ -33,14 +33,20 @@ describe('query threads limit', () => {
   // of query-threads-limit (128) threads busy, "at query threads limit -
   // can't start new query", code 22. A throttled scan (records-per-second)
   // takes one thread (as_query_manager_add_max_job_threads() adds none)
-  // and holds it for its whole run.
+  // and holds it for its whole run; throttle_sleep() (query/query_job.c)
+  // pauses at most 10 ms after each record, so 200 records at one a second
+  // hold it for about two seconds: all 200 scans overlap however slowly the
+  // client sends them.
   it('more than 128 throttled scans at once: the surplus fails with 22', async () => {
     const set = uniqueName('threads');
-    for (let i = 0; i < 2; i++) {
-      await client.put(new Key('test', set, i), { i });
-    }
+    const records = 200;
+    await Promise.all(
+      Array.from({ length: records }, (_, i) =>
+        client.put(new Key('test', set, i), { i })
+      )
+    );
     const policy = {
-      recordsPerSecond: 2,
+      recordsPerSecond: 1,
       totalTimeout: 30_000,
       socketTimeout: 30_000,
       maxRetries: 0,
@@ -60,10 +66,10 @@ describe('query threads limit', () => {
     expect(failures.length).toBeGreaterThan(0);
     expect([...codes]).toEqual([status.ERR_FAIL_FORBIDDEN]);
     for (const r of results) {
-      if (r.status === 'fulfilled') expect(r.value).toHaveLength(2);
+      if (r.status === 'fulfilled') expect(r.value).toHaveLength(records);
     }
     // The threads come back once the scans are done.
-    expect(await client.scan('test', set).results()).toHaveLength(2);
+    expect(await client.scan('test', set).results()).toHaveLength(records);
   }, 60_000);
 });
 

@@ -33,6 +33,9 @@ import { executeBackgroundUdf, executeKey } from './record.ts';
 // the digest-array resume points give stable pagination.
 
 const FRAME_TARGET = 128 * 1024;
+/** throttle_sleep()'s bounds on one pause (SLEEP_MIN, SLEEP_CAP). */
+const THROTTLE_SLEEP_MIN_MS = 1;
+const THROTTLE_SLEEP_CAP_MS = 10;
 
 /** UDF op field values. */
 const UDF_OP_AGGREGATE = 1;
@@ -494,11 +497,16 @@ async function streamRecords(
     );
     sent++;
     if (req.rps > 0) {
-      // throttle_sleep() (query/query_job.c): record n goes out no sooner
-      // than n/rps seconds after the start.
+      // throttle_sleep() (query/query_job.c): after record n the job pauses
+      // until n/rps seconds after the start, but never less than 1 ms
+      // (SLEEP_MIN) nor more than 10 ms (SLEEP_CAP) at a time: a small set
+      // streams within milliseconds whatever its rps.
       await flush();
       const wait = start + (sent * 1000) / req.rps - Date.now();
-      if (wait > 0) await new Promise(r => setTimeout(r, wait));
+      if (wait > THROTTLE_SLEEP_MIN_MS) {
+        const pause = Math.min(wait, THROTTLE_SLEEP_CAP_MS);
+        await new Promise(r => setTimeout(r, pause));
+      }
     } else if (out.pos >= FRAME_TARGET) {
       await flush();
     }
