@@ -83,7 +83,7 @@ async function clientStillServes(): Promise<void> {
   expect(rec.bins).toEqual({ ok: 1 });
 }
 
-describe.skipIf(!onEmbedded)('bad frames', () => {
+describe.skipIf(!onEmbedded)('bad frames (raw sockets)', () => {
   it('an unknown proto version closes the connection with one log line', async () => {
     const [res] = await Promise.all([
       sendRaw(Buffer.concat([header(9, 3, 4), Buffer.alloc(4)])),
@@ -171,7 +171,7 @@ describe.skipIf(!onEmbedded)('bad frames', () => {
   });
 });
 
-describe.skipIf(!onEmbedded)('valid raw frames', () => {
+describe.skipIf(!onEmbedded)('raw frames (raw sockets)', () => {
   it('answers an info request', async () => {
     const body = Buffer.from('namespaces\nbuild\n');
     const res = await sendRaw(

@@ -43,7 +43,7 @@ afterAll(async () => {
   await backend?.close();
 });
 
-describe.skipIf(!onEmbedded)('fault rules', () => {
+describe.skipIf(!onEmbedded)('fault rules (embedded only)', () => {
   it('error: answers the given result code, times times', async () => {
     const id = server.faults.add({
       kind: 'read',

@@ -124,7 +124,7 @@ describe('stream handlers added late or on failure', () => {
   });
 
   it.skipIf(!onEmbedded)(
-    'runs the error handler of a failing stream in the caller context',
+    'runs the error handler of a failing stream in the caller context (embedded server only: fault injection)',
     async () => {
       db.backend.embedded!.faults.add({
         kind: 'scan',

@@ -98,7 +98,7 @@ describe('scan', () => {
   });
 
   it.skipIf(!onEmbedded)(
-    'ends the span with an error when the stream fails mid-way',
+    'ends the span with an error when the stream fails mid-way (embedded server only: fault injection)',
     async () => {
       db.backend.embedded!.faults.add({
         kind: 'scan',

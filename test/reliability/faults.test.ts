@@ -150,7 +150,7 @@ function operation(i: number, fault: Fault, pick: number): Promise<Outcome> {
   );
 }
 
-describe.skipIf(!onEmbedded)('spans under faults', () => {
+describe.skipIf(!onEmbedded)('spans under faults (embedded only)', () => {
   it('ends every span exactly once, ERROR with the right type when the call failed', async () => {
     const faults = backend.embedded!.faults;
     faults.add({ set: sets.delay, action: { type: 'delay', ms: 150 } });
