@@ -57,6 +57,8 @@ export interface LiveMetrics {
 }
 
 const NAMESPACE = 'test';
+/** Workload iterations before it stops (see startLiveMetrics). */
+const MIN_ITERATIONS = 30;
 
 function factsOf(namespace: string, set: string, steps: Step[]): WorkloadFacts {
   const errorTypes = new Map<string, string>();
@@ -185,19 +187,27 @@ export async function startLiveMetrics(scrapes = 6): Promise<LiveMetrics> {
     closers.push(() => prometheus.stop());
 
     // The workload runs until stopped; each iteration does the same calls.
+    // rate() leaves out what a series counted before its first sample, and
+    // a scrape can cut an iteration in two: with enough iterations in the
+    // window that is a small part of every rate, however slow the machine.
     let running = true;
+    let iterations = 0;
     const started = Date.now();
     const loop = (async () => {
       while (running) {
         for (const call of iteration(telemetry.Aerospike, client, set)) {
           await call().catch(() => undefined);
         }
+        iterations++;
         telemetry.resetSpans();
         await new Promise(r => setTimeout(r, 100));
       }
     })();
     try {
       await prometheus.waitForScrapes(scrapes);
+      while (iterations < MIN_ITERATIONS) {
+        await new Promise(r => setTimeout(r, 100));
+      }
     } finally {
       running = false;
       await loop;
