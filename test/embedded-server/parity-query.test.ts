@@ -29,12 +29,11 @@ const idxWide = uniqueName('qidx_w');
 beforeAll(async () => {
   backend = await startBackend();
   client = await connectClient(backend.hosts);
-  for (let i = 0; i < 10; i++) {
-    const bins: Record<string, unknown> = { i, s: `s${i}`, [wide]: i };
-    if (i % 2 === 0) bins.even = true;
-    await client.put(new Key('test', set, i), bins);
-  }
-  await client.put(new Key('test', other, 1), { j: 1 });
+  // Indexes first, records after: a real node builds an index over what
+  // its (periodically refreshed) object counts say is there, and marks it
+  // ready at once, unpopulated, when the set or namespace looks empty
+  // (smd_create() in sindex/sindex.c); records written after it are
+  // indexed as they are written, on either server.
   const jobs = [
     await client.createIntegerIndex({ ns: 'test', set, bin: 'i', index: idxI }),
     await client.createStringIndex({ ns: 'test', set, bin: 's', index: idxS }),
@@ -48,6 +47,12 @@ beforeAll(async () => {
     await client.createIntegerIndex({ ns: 'test', bin: wide, index: idxWide }),
   ];
   for (const job of jobs) await job.wait(20);
+  for (let i = 0; i < 10; i++) {
+    const bins: Record<string, unknown> = { i, s: `s${i}`, [wide]: i };
+    if (i % 2 === 0) bins.even = true;
+    await client.put(new Key('test', set, i), bins);
+  }
+  await client.put(new Key('test', other, 1), { j: 1 });
 });
 
 afterAll(async () => {
