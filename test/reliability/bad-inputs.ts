@@ -269,8 +269,11 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         { length: 100_000 },
         (_, i) => new Aerospike.Key('test', BAD_SET, i)
       );
+      // Time enough for a loaded machine: the point is the size, and a
+      // timeout in one run but not the other would not be.
+      const policy = { totalTimeout: 60_000, socketTimeout: 60_000 };
       await r.promise('batchGet 100,000 keys', async () => {
-        const result = await client.batchGet(keys);
+        const result = await client.batchGet(keys, policy);
         // The shape, not 100,000 normalised records.
         return {
           length: result.length,
@@ -278,7 +281,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         };
       });
       await r.callback('batchExists 100,000 keys', cb =>
-        client.batchExists(keys, (err: unknown, res: unknown[]) =>
+        client.batchExists(keys, policy, (err: unknown, res: unknown[]) =>
           cb(err, Array.isArray(res) ? res.length : res)
         )
       );
