@@ -20,6 +20,7 @@ import { startBackend, uniqueName } from '../helpers/backend.ts';
 import type { Backend } from '../helpers/backend.ts';
 import { clientConfig, setupTelemetry } from '../helpers/otel.ts';
 import type { Telemetry } from '../helpers/otel.ts';
+import { PATIENT_POLICIES } from '../helpers/policies.ts';
 import { startPrometheus } from './prometheus-server.ts';
 import type { PrometheusServer, Sample } from './prometheus-server.ts';
 
@@ -169,7 +170,7 @@ export async function startLiveMetrics(scrapes = 6): Promise<LiveMetrics> {
     const backend: Backend = await startBackend();
     closers.push(() => backend.close());
     const client = await telemetry.Aerospike.connect(
-      clientConfig(backend.hosts)
+      clientConfig(backend.hosts, { policies: PATIENT_POLICIES })
     );
     closers.push(() => client.close());
 

@@ -269,8 +269,9 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         { length: 100_000 },
         (_, i) => new Aerospike.Key('test', BAD_SET, i)
       );
-      // Time enough for a loaded machine: the point is the size, and a
-      // timeout in one run but not the other would not be.
+      // Time enough for a loaded machine beyond the client's patient
+      // defaults: the point is the size, and a timeout in one run but not
+      // the other would not be.
       const policy = { totalTimeout: 60_000, socketTimeout: 60_000 };
       await r.promise('batchGet 100,000 keys', async () => {
         const result = await client.batchGet(keys, policy);

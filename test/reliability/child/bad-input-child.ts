@@ -11,6 +11,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import { PATIENT_POLICIES } from '../../helpers/policies.ts';
 import { BAD_INPUT_CASES } from '../bad-inputs.ts';
 import { HOSTILE_CONFIGS } from '../hostile-configs.ts';
 import { Recorder } from '../observe.ts';
@@ -72,7 +73,11 @@ if (mode !== 'bare') {
 }
 const Aerospike = require(process.env.AEROSPIKE_MODULE || 'aerospike');
 print({ wrapped: Boolean(Aerospike.Client.prototype.get.__wrapped) });
-const client = await Aerospike.connect({ hosts, log: { level: -1 } });
+const client = await Aerospike.connect({
+  hosts,
+  log: { level: -1 },
+  policies: PATIENT_POLICIES,
+});
 for (let i = Number(first); i < BAD_INPUT_CASES.length; i++) {
   print({ started: i });
   const r = new Recorder(3000);
