@@ -137,6 +137,18 @@ describe('secondary indexes', () => {
     ).rejects.toMatchObject({ code: status.ERR_NAMESPACE_NOT_FOUND });
   });
 
+  // cmd_sindex_create(): the set is optional, but present it needs a
+  // value (as_info_optional_param_is_ok()).
+  it('sindex-create with an empty set value fails with 4', async () => {
+    const index = uniqueName('pidx');
+    await expect(
+      client.infoAny(
+        `sindex-create:namespace=test;set=;indexname=${index};indexdata=i,numeric`
+      )
+    ).rejects.toMatchObject({ code: status.ERR_REQUEST_INVALID });
+    expect(await indexNames()).not.toContain(index);
+  });
+
   it('sindex-stat of an unknown index fails with 201', async () => {
     await expect(
       client.infoAny(`sindex-stat:ns=test;indexname=${uniqueName('n')}`)

@@ -71,6 +71,21 @@ function infoError(code: number, message: string): string {
 }
 
 /** A required parameter, or the error as_info_required_param_is_ok() gives. */
+/**
+ * An optional parameter (as_info_optional_param_is_ok(), base/thr_info.c):
+ * absent is fine, present without a value is code 4.
+ */
+function optional(p: Map<string, string>, name: string): string | undefined {
+  const v = p.get(name);
+  if (v === '') {
+    throw new ServerError(
+      ResultCode.PARAMETER_ERROR,
+      `missing '${name}' value`
+    );
+  }
+  return v;
+}
+
 function required(p: Map<string, string>, ...names: string[]): string {
   for (const n of names) {
     const v = p.get(n);
@@ -472,7 +487,7 @@ function badRequest(message: string): never {
 function sindexCreate(ctx: ServerContext, p: Map<string, string>): string {
   const name = required(p, 'indexname');
   const ns = required(p, 'namespace', 'ns');
-  const set = p.get('set') ?? '';
+  const set = optional(p, 'set') ?? '';
   if (p.has('context') || p.has('exp')) {
     ctx.log('sindex-create: index on context or expression not supported');
     throw new ServerError(
