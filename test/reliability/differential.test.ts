@@ -10,6 +10,7 @@ import { isWrapped } from '@opentelemetry/instrumentation';
 import { onEmbedded, startBackend } from '../helpers/backend.ts';
 import { setupTelemetry } from '../helpers/otel.ts';
 import { CLIENT_OPERATIONS, STREAM_OPERATIONS } from '../../src/operations';
+import { orderInsensitive } from './observe.ts';
 import type { Observation } from './observe.ts';
 import { runWorkload, workloadClientConfig } from './workload.ts';
 
@@ -97,42 +98,6 @@ async function runOnce(): Promise<Observation[]> {
   } finally {
     await client.close();
   }
-}
-
-const byJson = (a: unknown, b: unknown): number => {
-  const x = JSON.stringify(a);
-  const y = JSON.stringify(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
-
-const isRecord = (v: any): boolean => v?.$class === 'Record';
-
-/** An observation with its records in an order of no importance. */
-function orderInsensitive(o: Observation): Observation {
-  const page = /\bpage \d+\b/.test(o.name);
-  const events = o.events.map((e: any) => {
-    const resolved = e?.resolved;
-    if (Array.isArray(resolved) && resolved.some(isRecord)) {
-      return {
-        ...e,
-        resolved: page
-          ? resolved.map(() => 'a record')
-          : [...resolved].sort(byJson),
-      };
-    }
-    return e;
-  });
-  if (o.form === 'stream') {
-    const aborted = (events.at(-1) as any)?.finally?.aborted === true;
-    const data = events.filter((e: any) => 'data' in e);
-    const rest = events.filter((e: any) => !('data' in e));
-    const records =
-      aborted || page
-        ? data.map(() => ({ data: 'a record' }))
-        : [...data].sort(byJson);
-    return { ...o, events: [...records, ...rest] };
-  }
-  return { ...o, events };
 }
 
 describe('differential: bare vs instrumented', () => {
