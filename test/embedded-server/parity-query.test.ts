@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Aerospike from 'aerospike';
 import { startBackend, uniqueName, type Backend } from '../helpers/backend.ts';
-import { connectClient } from './client.ts';
+import { connectClient, eventually } from './client.ts';
 
 // Scans and queries on their edges (index lookup, filters, bin selection)
 // as a real 8.1 node answers them: this suite runs against the embedded
@@ -46,6 +46,14 @@ beforeAll(async () => {
     `sindex-create:namespace=test;indexname=${idxWide};indexdata=${wide},numeric`
   );
   for (const job of jobs) await job.wait(20);
+  // A real node populates it in the background (code 203 until then).
+  await eventually(async () =>
+    /load_pct=100\b/.test(
+      await client
+        .infoAny(`sindex-stat:namespace=test;indexname=${idxWide}`)
+        .catch(() => '')
+    )
+  );
   for (let i = 0; i < 10; i++) {
     const bins: Record<string, unknown> = { i, s: `s${i}`, [wide]: i };
     if (i % 2 === 0) bins.even = true;
