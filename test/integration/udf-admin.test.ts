@@ -152,7 +152,7 @@ describe('query UDFs', () => {
 
 // Transactions arrived in aerospike 6.0.
 describe.skipIf(typeof Aerospike.Transaction !== 'function')(
-  'transactions',
+  'transactions (aerospike 6.0 and later)',
   () => {
     it('traces commit and abort, including a status returned synchronously', async () => {
       const txn = new Aerospike.Transaction();
