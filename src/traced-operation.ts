@@ -138,9 +138,6 @@ export class TracedOperation {
     // Where `data` handlers run: made at the first record that arrives
     // outside the caller's context; null when only context.with works.
     let recordScope: AsyncResource | null | undefined;
-    const emitOther = function (this: unknown, ...args: unknown[]) {
-      return operation._emitEvent(this, emit, args);
-    };
     // The client emits ('data', record) once per record: that path takes no
     // rest parameter and switches context as cheaply as Node.js allows.
     const observedEmit = function (
@@ -150,7 +147,7 @@ export class TracedOperation {
     ): boolean {
       if (event !== 'data' || arguments.length !== 2) {
         // eslint-disable-next-line prefer-rest-params -- forwarded as is
-        return Reflect.apply(emitOther, this, arguments);
+        return operation._emitEvent(this, emit, Array.from(arguments));
       }
       operation._streamRows++;
       if (context.active() === parentContext) {
